@@ -12,13 +12,24 @@ export default defineConfig({
     projects: [
       {
         resolve: { alias },
-        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'], exclude: ['packages/*/test/**/*.it.test.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts'],
+          exclude: ['packages/*/test/**/*.it.test.ts'],
+          testTimeout: 60_000,
+        },
       },
       {
         // Integration tests start real node processes from the built `dist/`; run them one file at a
         // time so a 2-core machine is not oversubscribed.
         resolve: { alias },
-        test: { name: 'integration', include: ['packages/*/test/**/*.it.test.ts'], fileParallelism: false, testTimeout: 180_000, hookTimeout: 180_000 },
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.it.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
       },
     ],
   },
