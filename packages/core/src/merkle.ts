@@ -1,0 +1,97 @@
+import { concatBytes, equalBytes } from '@weft/crypto/bytes';
+import { WeftError } from '@weft/crypto/errors';
+
+/**
+ * Binary Merkle tree over 32-byte item hashes (transaction hashes, receipt hashes), with the domain
+ * separation of RFC 6962 §2.1 so that a leaf can never be passed off as an inner node:
+ *   leaf = H(0x00 ‖ item), node = H(0x01 ‖ left ‖ right).
+ * A level with an odd number of nodes promotes its last node unchanged (no duplication, which avoids
+ * the CVE-2012-2459 "duplicate last leaf" ambiguity). The root of zero items is H(empty).
+ */
+export type HashFn = (data: Uint8Array) => Uint8Array;
+
+export interface MerkleProof {
+  /** Position of the item among the leaves. */
+  index: number;
+  /** Number of leaves in the tree. */
+  leafCount: number;
+  /** Sibling hashes from the leaf level upwards; promoted levels contribute nothing. */
+  siblings: Uint8Array[];
+}
+
+const LEAF = Uint8Array.of(0);
+const NODE = Uint8Array.of(1);
+
+function leafHash(hash: HashFn, item: Uint8Array): Uint8Array {
+  return hash(concatBytes(LEAF, item));
+}
+
+function nodeHash(hash: HashFn, left: Uint8Array, right: Uint8Array): Uint8Array {
+  return hash(concatBytes(NODE, left, right));
+}
+
+export function merkleRoot(hash: HashFn, items: readonly Uint8Array[]): Uint8Array {
+  if (items.length === 0) return hash(new Uint8Array(0));
+  let level = items.map((item) => leafHash(hash, item));
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const left = level[i] as Uint8Array;
+      const right = level[i + 1];
+      next.push(right === undefined ? left : nodeHash(hash, left, right));
+    }
+    level = next;
+  }
+  return level[0] as Uint8Array;
+}
+
+export function createMerkleProof(hash: HashFn, items: readonly Uint8Array[], index: number): MerkleProof {
+  if (!Number.isInteger(index) || index < 0 || index >= items.length) {
+    throw new WeftError('INVALID_ARGUMENT', `leaf index ${index} is outside 0..${items.length - 1}`);
+  }
+  const siblings: Uint8Array[] = [];
+  let level = items.map((item) => leafHash(hash, item));
+  let position = index;
+  while (level.length > 1) {
+    const sibling = position % 2 === 0 ? level[position + 1] : level[position - 1];
+    if (sibling !== undefined) siblings.push(sibling);
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const left = level[i] as Uint8Array;
+      const right = level[i + 1];
+      next.push(right === undefined ? left : nodeHash(hash, left, right));
+    }
+    level = next;
+    position = Math.floor(position / 2);
+  }
+  return { index, leafCount: items.length, siblings };
+}
+
+/** True when `item` is the `proof.index`-th leaf of a tree with root `root`. Never throws. */
+export function verifyMerkleProof(
+  hash: HashFn,
+  root: Uint8Array,
+  item: Uint8Array,
+  proof: MerkleProof,
+): boolean {
+  const { index, leafCount, siblings } = proof;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(leafCount) || index < 0 || index >= leafCount) {
+    return false;
+  }
+  let acc = leafHash(hash, item);
+  let position = index;
+  let width = leafCount;
+  let used = 0;
+  while (width > 1) {
+    const isRight = position % 2 === 1;
+    const hasSibling = isRight || position + 1 < width;
+    if (hasSibling) {
+      const sibling = siblings[used++];
+      if (sibling === undefined || sibling.length !== acc.length) return false;
+      acc = isRight ? nodeHash(hash, sibling, acc) : nodeHash(hash, acc, sibling);
+    }
+    position = Math.floor(position / 2);
+    width = Math.ceil(width / 2);
+  }
+  return used === siblings.length && equalBytes(acc, root);
+}

@@ -1,0 +1,96 @@
+import { utf8ToBytes } from '@weft/crypto/bytes';
+import type { CryptoSuite } from '@weft/crypto/suite';
+import { addToBloom, BLOOM_BYTES } from './bloom.js';
+import { merkleRoot } from './merkle.js';
+import {
+  type RlpItem,
+  rlpBytes,
+  rlpDecode,
+  rlpEncode,
+  rlpList,
+  rlpOptionalAddress,
+  rlpUint,
+  uintToRlp,
+} from './rlp.js';
+
+export interface Log {
+  readonly address: Uint8Array;
+  readonly topics: readonly Uint8Array[];
+  readonly data: Uint8Array;
+}
+
+/**
+ * What executing one transaction produced. Encoded as
+ * `rlp([status, cumulativeGasUsed, gasUsed, contractAddress | "", logs, output, revertReason])` with
+ * `logs = [[address, [topic…], data]…]`; the receipts root is the Merkle root (merkle.ts) of
+ * `suite.hash(encoding)` of each receipt in block order.
+ */
+export interface Receipt {
+  readonly status: 0 | 1;
+  readonly cumulativeGasUsed: bigint;
+  readonly gasUsed: bigint;
+  readonly contractAddress: Uint8Array | null;
+  readonly logs: readonly Log[];
+  /** Return data of the call, or the revert data when status is 0. */
+  readonly output: Uint8Array;
+  /** Decoded `Error(string)` / `Panic(uint256)` reason, or the halt reason ("out of gas"), when status is 0. */
+  readonly revertReason: string | null;
+}
+
+export function encodeReceipt(receipt: Receipt): Uint8Array {
+  return rlpEncode([
+    uintToRlp(BigInt(receipt.status)),
+    uintToRlp(receipt.cumulativeGasUsed),
+    uintToRlp(receipt.gasUsed),
+    receipt.contractAddress ?? new Uint8Array(0),
+    receipt.logs.map((log) => [log.address, [...log.topics], log.data]),
+    receipt.output,
+    receipt.revertReason === null ? new Uint8Array(0) : utf8ToBytes(receipt.revertReason),
+  ] as RlpItem[]);
+}
+
+export function decodeReceipt(bytes: Uint8Array): Receipt {
+  const f = rlpList(rlpDecode(bytes, 'receipt'), 'receipt', 7);
+  const status = rlpUint(f[0], 'status', 1);
+  const logs = rlpList(f[4], 'logs').map((entry, i) => {
+    const l = rlpList(entry, `logs[${i}]`, 3);
+    return {
+      address: rlpBytes(l[0], 'log address', 20),
+      topics: rlpList(l[1], 'log topics').map((t) => rlpBytes(t, 'log topic', 32)),
+      data: rlpBytes(l[2], 'log data'),
+    };
+  });
+  const reason = rlpBytes(f[6], 'revertReason');
+  return {
+    status: status === 1n ? 1 : 0,
+    cumulativeGasUsed: rlpUint(f[1], 'cumulativeGasUsed', 8),
+    gasUsed: rlpUint(f[2], 'gasUsed', 8),
+    contractAddress: rlpOptionalAddress(f[3], 'contractAddress'),
+    logs,
+    output: rlpBytes(f[5], 'output'),
+    revertReason: status === 1n ? null : new TextDecoder().decode(reason),
+  };
+}
+
+export function receiptHash(suite: CryptoSuite, receipt: Receipt): Uint8Array {
+  return suite.hash(encodeReceipt(receipt));
+}
+
+export function receiptsRoot(suite: CryptoSuite, receipts: readonly Receipt[]): Uint8Array {
+  return merkleRoot(
+    (d) => suite.hash(d),
+    receipts.map((r) => receiptHash(suite, r)),
+  );
+}
+
+export function logsBloom(suite: CryptoSuite, receipts: readonly Receipt[]): Uint8Array {
+  const bloom = new Uint8Array(BLOOM_BYTES);
+  const hash = (d: Uint8Array) => suite.hash(d);
+  for (const receipt of receipts) {
+    for (const log of receipt.logs) {
+      addToBloom(bloom, hash, log.address);
+      for (const topic of log.topics) addToBloom(bloom, hash, topic);
+    }
+  }
+  return bloom;
+}
