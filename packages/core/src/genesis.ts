@@ -70,6 +70,7 @@ function asObject(value: unknown, field: string): Record<string, unknown> {
 }
 
 function asBigint(value: unknown, field: string, max = 2n ** 256n - 1n): bigint {
+  if (typeof value === 'bigint' && value >= 0n && value <= max) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
   if (typeof value !== 'string' || !/^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$/.test(value)) {
     fail(field, 'a non-negative integer (decimal or 0x-hex string)');

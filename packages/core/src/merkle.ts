@@ -6,7 +6,10 @@ import { WeftError } from '@weft/crypto/errors';
  * separation of RFC 6962 §2.1 so that a leaf can never be passed off as an inner node:
  *   leaf = H(0x00 ‖ item), node = H(0x01 ‖ left ‖ right).
  * A level with an odd number of nodes promotes its last node unchanged (no duplication, which avoids
- * the CVE-2012-2459 "duplicate last leaf" ambiguity). The root of zero items is H(empty).
+ * the CVE-2012-2459 "duplicate last leaf" ambiguity); the resulting shape is RFC 6962's. The published
+ * root also commits to the number of leaves, root = H(0x02 ‖ u64be(count) ‖ treeHead), so that a proof
+ * cannot lie about the size of the tree (RFC 6962 relies on a signed tree size for that; a block header
+ * has no other place for it). For zero items treeHead is empty.
  */
 export type HashFn = (data: Uint8Array) => Uint8Array;
 
@@ -21,6 +24,13 @@ export interface MerkleProof {
 
 const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
+const ROOT = Uint8Array.of(2);
+
+function rootHash(hash: HashFn, count: number, treeHead: Uint8Array): Uint8Array {
+  const size = new Uint8Array(8);
+  new DataView(size.buffer).setBigUint64(0, BigInt(count));
+  return hash(concatBytes(ROOT, size, treeHead));
+}
 
 function leafHash(hash: HashFn, item: Uint8Array): Uint8Array {
   return hash(concatBytes(LEAF, item));
@@ -31,7 +41,7 @@ function nodeHash(hash: HashFn, left: Uint8Array, right: Uint8Array): Uint8Array
 }
 
 export function merkleRoot(hash: HashFn, items: readonly Uint8Array[]): Uint8Array {
-  if (items.length === 0) return hash(new Uint8Array(0));
+  if (items.length === 0) return rootHash(hash, 0, new Uint8Array(0));
   let level = items.map((item) => leafHash(hash, item));
   while (level.length > 1) {
     const next: Uint8Array[] = [];
@@ -42,7 +52,7 @@ export function merkleRoot(hash: HashFn, items: readonly Uint8Array[]): Uint8Arr
     }
     level = next;
   }
-  return level[0] as Uint8Array;
+  return rootHash(hash, items.length, level[0] as Uint8Array);
 }
 
 export function createMerkleProof(hash: HashFn, items: readonly Uint8Array[], index: number): MerkleProof {
@@ -93,5 +103,5 @@ export function verifyMerkleProof(
     position = Math.floor(position / 2);
     width = Math.ceil(width / 2);
   }
-  return used === siblings.length && equalBytes(acc, root);
+  return used === siblings.length && equalBytes(rootHash(hash, leafCount, acc), root);
 }

@@ -1,0 +1,66 @@
+import type { Chain } from './chain.js';
+
+/**
+ * Block production on a chain with a single sealer: a block on a short timer while transactions are
+ * pending, none while idle. Multi-sealer chains use the consensus driver instead; both call the same
+ * `Chain.buildBlock` / `Chain.commit` seam.
+ */
+export interface SoloSealerOptions {
+  chain: Chain;
+  /** 20-byte address of this node's consensus key, recorded as the block's sealer. */
+  sealer: Uint8Array;
+  onError?: (error: unknown) => void;
+}
+
+export class SoloSealer {
+  private readonly opts: SoloSealerOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+  /** Start of the last seal; an idle sealer waits a full interval for a first transaction's companions. */
+  private lastSealStart = Number.MAX_SAFE_INTEGER / 2;
+  private sealing: Promise<void> = Promise.resolve();
+
+  constructor(opts: SoloSealerOptions) {
+    this.opts = opts;
+  }
+
+  /** Call when a transaction enters the pool; arms the seal timer if it isn't armed. */
+  notePending(): void {
+    if (this.stopped || this.timer !== undefined || this.running) return;
+    // At most one block per seal interval; under load (the last block started more than an interval ago)
+    // the next one starts at once, so the sealer never idles while transactions wait.
+    const interval = this.opts.chain.settings.sealIntervalMs;
+    const delay = Math.max(0, Math.min(interval, this.lastSealStart + interval - Date.now()));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sealing = this.sealOnce();
+    }, delay);
+  }
+
+  private async sealOnce(): Promise<void> {
+    if (this.stopped) return;
+    this.running = true;
+    this.lastSealStart = Date.now();
+    try {
+      const { chain } = this.opts;
+      if (chain.pool.size > 0) {
+        const prepared = await chain.buildBlock(this.opts.sealer);
+        // An empty result (all candidates invalid) is not sealed: no empty blocks.
+        if (prepared.block.transactions.length > 0) await chain.commit(prepared);
+      }
+    } catch (error) {
+      this.opts.onError?.(error);
+    } finally {
+      this.running = false;
+      if (this.opts.chain.pool.size > 0) this.notePending();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sealing;
+  }
+}

@@ -1,0 +1,240 @@
+import type { SystemSettings } from '@weft/core/genesis';
+import { decodeTransaction, type Transaction } from '@weft/core/tx';
+import { bytesToHex } from '@weft/crypto/bytes';
+import { WeftError } from '@weft/crypto/errors';
+import type { CryptoSuite } from '@weft/crypto/suite';
+import { assertTxRules } from './validation.js';
+
+/**
+ * The transaction pool: validates before admitting, bounds its memory, drops duplicates, and says why a
+ * transaction was refused (every refusal is a `WeftError` whose message tells the sender what to do).
+ *
+ * Native transactions are independent of one another (random nonces) and are offered to the sealer in
+ * arrival order. Ethereum transactions are offered per sender in nonce order, starting from the sender's
+ * account nonce, so a wallet can keep many transactions in flight.
+ */
+export interface TxPoolOptions {
+  suite: CryptoSuite;
+  chainId: bigint;
+  settings: () => SystemSettings;
+  /** Number of the next block (head + 1). */
+  nextBlockNumber: () => bigint;
+  /** The account nonce in the committed state. */
+  accountNonce: (address: Uint8Array) => Promise<bigint>;
+  /** True when the transaction hash is already in a committed block inside the replay window. */
+  isCommitted: (hash: Uint8Array) => Promise<boolean>;
+  /** Returns a reason when the sender may not transact (e.g. a frozen account), else null. */
+  senderRefusal?: (sender: Uint8Array) => string | null;
+  /** How far beyond the account nonce an Ethereum transaction may be queued. */
+  maxNonceGap?: number;
+  /** Total raw bytes the pool keeps at most. */
+  maxBytes?: number;
+}
+
+interface Entry {
+  tx: Transaction;
+  hashHex: string;
+  senderHex: string;
+  arrival: number;
+}
+
+export class TxPool {
+  private readonly opts: TxPoolOptions;
+  private readonly byHash = new Map<string, Entry>();
+  /** Ethereum transactions by sender, then nonce. */
+  private readonly bySender = new Map<string, Map<bigint, Entry>>();
+  private bytes = 0;
+  private arrivals = 0;
+
+  constructor(opts: TxPoolOptions) {
+    this.opts = opts;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  get(hashHex: string): Transaction | undefined {
+    return this.byHash.get(hashHex)?.tx;
+  }
+
+  has(hashHex: string): boolean {
+    return this.byHash.has(hashHex);
+  }
+
+  /** The nonce a wallet should use next: after the account nonce and the contiguous pending run. */
+  async pendingNonce(address: Uint8Array, accountNonce: Promise<bigint>): Promise<bigint> {
+    let next = await accountNonce;
+    const queue = this.bySender.get(bytesToHex(address));
+    while (queue?.has(next)) next += 1n;
+    return next;
+  }
+
+  /** Decodes, validates and admits raw bytes. Resolves with the transaction; rejects with the reason. */
+  async addRaw(raw: Uint8Array): Promise<Transaction> {
+    const settings = this.opts.settings();
+    if (raw.length > settings.maxTxBytes) {
+      throw new WeftError(
+        'TX_TOO_LARGE',
+        `transaction is ${raw.length} bytes; the limit is ${settings.maxTxBytes}`,
+        {
+          penalise: true,
+        },
+      );
+    }
+    const hashHex = bytesToHex(this.opts.suite.hash(raw));
+    const known = this.byHash.get(hashHex);
+    if (known) throw new WeftError('ALREADY_KNOWN', `transaction ${hashHex} is already pending`);
+    const tx = decodeTransaction(this.opts.suite, raw, settings.maxTxBytes);
+    await this.add(tx);
+    return tx;
+  }
+
+  /** Admits an already decoded (signature-checked) transaction. */
+  async add(tx: Transaction): Promise<void> {
+    const settings = this.opts.settings();
+    const hashHex = bytesToHex(tx.hash);
+    if (this.byHash.has(hashHex))
+      throw new WeftError('ALREADY_KNOWN', `transaction ${hashHex} is already pending`);
+    assertTxRules(tx, { chainId: this.opts.chainId, settings, blockNumber: this.opts.nextBlockNumber() });
+    const refusal = this.opts.senderRefusal?.(tx.sender);
+    if (refusal) throw new WeftError('SENDER_NOT_ALLOWED', refusal);
+    if (
+      this.byHash.size >= settings.txPoolLimit ||
+      this.bytes + tx.raw.length > (this.opts.maxBytes ?? 256 * 1024 * 1024)
+    ) {
+      throw new WeftError('TX_POOL_FULL', 'the transaction pool is full; retry after the next block');
+    }
+    const senderHex = bytesToHex(tx.sender);
+    if (tx.kind === 'weft') {
+      if (await this.opts.isCommitted(tx.hash)) {
+        throw new WeftError('REPLAYED_TRANSACTION', `transaction ${hashHex} is already on chain`);
+      }
+    } else {
+      const accountNonce = await this.opts.accountNonce(tx.sender);
+      if (tx.nonce < accountNonce) {
+        throw new WeftError(
+          'NONCE_TOO_LOW',
+          `nonce too low: the account's next nonce is ${accountNonce}, the transaction has ${tx.nonce}`,
+        );
+      }
+      const gap = BigInt(this.opts.maxNonceGap ?? 4096);
+      if (tx.nonce >= accountNonce + gap) {
+        throw new WeftError(
+          'INVALID_TRANSACTION',
+          `nonce ${tx.nonce} is more than ${gap} ahead of the account's next nonce ${accountNonce}`,
+        );
+      }
+      const queue = this.bySender.get(senderHex);
+      if (queue?.has(tx.nonce)) {
+        throw new WeftError(
+          'ALREADY_KNOWN',
+          `a transaction from this account with nonce ${tx.nonce} is already pending`,
+        );
+      }
+    }
+    // Re-check after the awaits: another call may have admitted the same transaction meanwhile.
+    if (this.byHash.has(hashHex))
+      throw new WeftError('ALREADY_KNOWN', `transaction ${hashHex} is already pending`);
+    const entry: Entry = { tx, hashHex, senderHex, arrival: this.arrivals++ };
+    if (tx.kind !== 'weft') {
+      let queue = this.bySender.get(senderHex);
+      if (!queue) {
+        queue = new Map();
+        this.bySender.set(senderHex, queue);
+      }
+      if (queue.has(tx.nonce)) {
+        throw new WeftError(
+          'ALREADY_KNOWN',
+          `a transaction from this account with nonce ${tx.nonce} is already pending`,
+        );
+      }
+      queue.set(tx.nonce, entry);
+    }
+    this.byHash.set(hashHex, entry);
+    this.bytes += tx.raw.length;
+  }
+
+  /**
+   * Candidates for the next block in a fair order: arrival order, except that an Ethereum transaction is
+   * offered only after the sender's lower nonces. The executor still checks every nonce.
+   */
+  select(max: number): Transaction[] {
+    const out: Transaction[] = [];
+    const nextNonce = new Map<string, bigint>();
+    const lowest = (senderHex: string): bigint => {
+      const known = nextNonce.get(senderHex);
+      if (known !== undefined) return known;
+      let min: bigint | undefined;
+      for (const n of this.bySender.get(senderHex)?.keys() ?? []) if (min === undefined || n < min) min = n;
+      return min ?? 0n;
+    };
+    for (const entry of this.byHash.values()) {
+      if (out.length >= max) break;
+      const { tx } = entry;
+      if (tx.kind === 'weft') {
+        out.push(tx);
+        continue;
+      }
+      let expected = lowest(entry.senderHex);
+      if (tx.nonce !== expected) continue;
+      // Take this sender's contiguous run now, so a burst from one wallet goes into one block.
+      const queue = this.bySender.get(entry.senderHex) as Map<bigint, Entry>;
+      for (
+        let next = queue.get(expected);
+        next !== undefined && out.length < max;
+        next = queue.get(expected)
+      ) {
+        out.push(next.tx);
+        expected += 1n;
+      }
+      nextNonce.set(entry.senderHex, expected);
+    }
+    return out;
+  }
+
+  private removeEntry(entry: Entry): void {
+    this.byHash.delete(entry.hashHex);
+    this.bytes -= entry.tx.raw.length;
+    if (entry.tx.kind !== 'weft') {
+      const queue = this.bySender.get(entry.senderHex);
+      queue?.delete(entry.tx.nonce);
+      if (queue?.size === 0) this.bySender.delete(entry.senderHex);
+    }
+  }
+
+  remove(hashHex: string): void {
+    const entry = this.byHash.get(hashHex);
+    if (entry) this.removeEntry(entry);
+  }
+
+  /**
+   * After a block is committed: drop what it included, Ethereum transactions whose nonce is now used, and
+   * native transactions that expired (blockLimit reached).
+   */
+  onBlockCommitted(included: readonly Transaction[], nextBlockNumber: bigint): void {
+    const usedNonce = new Map<string, bigint>();
+    for (const tx of included) {
+      this.remove(bytesToHex(tx.hash));
+      if (tx.kind !== 'weft') {
+        const s = bytesToHex(tx.sender);
+        const prev = usedNonce.get(s);
+        if (prev === undefined || tx.nonce > prev) usedNonce.set(s, tx.nonce);
+      }
+    }
+    for (const [senderHex, nonce] of usedNonce) {
+      const queue = this.bySender.get(senderHex);
+      if (!queue) continue;
+      for (const [n, entry] of queue) if (n <= nonce) this.removeEntry(entry);
+    }
+    for (const entry of this.byHash.values()) {
+      const limit = entry.tx.blockLimit;
+      if (limit !== null && limit <= nextBlockNumber) this.removeEntry(entry);
+    }
+  }
+
+  /** Removes transactions that can never be included (found invalid while building a block). */
+  drop(txs: readonly Transaction[]): void {
+    for (const tx of txs) this.remove(bytesToHex(tx.hash));
+  }
+}

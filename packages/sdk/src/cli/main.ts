@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { isWeftError } from '@weft/crypto/errors';
+import { cmdAccount, cmdCall, cmdCompile, cmdDeploy, cmdQuery } from './chain-commands.js';
+import { cmdInit, cmdNode, cmdUp } from './network.js';
+
+const HELP = `weft — a consortium blockchain with privacy computing built in
+
+Network
+  weft init [--dir D] [--nodes N] [--crypto ecdsa|sm] [--chain-id ID] [--rpc-port P] [--p2p-port P]
+  weft up   [same flags]          run every node of D (initialising D first if empty)
+  weft node --dir D/node<i>       run one node in the foreground (SIGTERM stops it cleanly)
+Accounts
+  weft account new [--crypto ecdsa|sm] [--keystore DIR] [--password-file F]
+  weft account list [--keystore DIR]
+Contracts
+  weft compile FILE.sol [--contract NAME] [--out DIR]
+  weft deploy FILE.sol|ARTIFACT.json [--contract NAME] [ARGS…] --from ADDRESS
+  weft call ADDRESS FUNCTION [ARGS…] --abi FILE.sol|ARTIFACT.json
+  weft send ADDRESS FUNCTION [ARGS…] --abi FILE.sol|ARTIFACT.json --from ADDRESS [--value WEI]
+Chain
+  weft status | weft block [N|latest|HASH] [--full] | weft tx HASH | weft receipt HASH
+  weft proof HASH [--receipt]     fetch and check a Merkle inclusion proof
+
+Common flags: --rpc URL (default $WEFT_RPC or http://127.0.0.1:8545), --json for machine output,
+  --keystore DIR (default $WEFT_KEYSTORE or ~/.weft/keystore), passphrases from --password-file or
+  $WEFT_PASSWORD or a prompt.`;
+
+const OPTIONS = {
+  dir: { type: 'string' },
+  nodes: { type: 'string' },
+  crypto: { type: 'string' },
+  'chain-id': { type: 'string' },
+  'rpc-port': { type: 'string' },
+  'p2p-port': { type: 'string' },
+  host: { type: 'string' },
+  rpc: { type: 'string' },
+  json: { type: 'boolean' },
+  keystore: { type: 'string' },
+  'password-file': { type: 'string' },
+  contract: { type: 'string' },
+  out: { type: 'string' },
+  from: { type: 'string' },
+  abi: { type: 'string' },
+  value: { type: 'string' },
+  gas: { type: 'string' },
+  full: { type: 'boolean' },
+  receipt: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'log-json': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      allowNegative: false,
+    });
+  } catch (error) {
+    process.stderr.write(`weft: ${(error as Error).message}\nRun 'weft --help' for usage.\n`);
+    return 2;
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const [command, ...rest] = parsed.positionals;
+  const json = flags.json === true;
+  if (!command || flags.help) {
+    process.stdout.write(`${HELP}\n`);
+    return command || flags.help ? 0 : 2;
+  }
+  try {
+    switch (command) {
+      case 'init':
+        await cmdInit(flags, json);
+        break;
+      case 'up':
+        await cmdUp(flags, json);
+        break;
+      case 'node':
+        await cmdNode(flags);
+        break;
+      case 'account':
+        await cmdAccount(rest[0], flags, json);
+        break;
+      case 'compile':
+        await cmdCompile(rest, flags, json);
+        break;
+      case 'deploy':
+        await cmdDeploy(rest, flags, json);
+        break;
+      case 'call':
+        await cmdCall(rest, flags, json, false);
+        break;
+      case 'send':
+        await cmdCall(rest, flags, json, true);
+        break;
+      case 'status':
+      case 'block':
+      case 'tx':
+      case 'receipt':
+      case 'proof':
+        await cmdQuery(command, rest, flags, json);
+        break;
+      default:
+        process.stderr.write(
+          `weft: unknown command '${command.slice(0, 40)}'. Run 'weft --help' for usage.\n`,
+        );
+        return 2;
+    }
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    const message = isWeftError(error)
+      ? error.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: isWeftError(error) ? error.code : 'ERROR', message } })}\n`,
+      );
+    process.stderr.write(`weft: ${message}\n`);
+    if (!isWeftError(error) && process.env.WEFT_DEBUG)
+      process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return isWeftError(error) && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+}
