@@ -151,6 +151,9 @@ export async function compileSolidity(options: CompileSolidityOptions): Promise<
 
   const sources: Record<string, { content: string }> = {};
   const allowedRoots = [basePath, ...includePaths];
+  if ((options.sources === undefined) === (options.files === undefined)) {
+    throw new WeftError('INVALID_ARGUMENT', 'give exactly one of `sources` and `files`');
+  }
   if (options.sources !== undefined) {
     for (const [name, content] of Object.entries(options.sources)) {
       if (typeof content !== 'string') {
@@ -159,6 +162,8 @@ export async function compileSolidity(options: CompileSolidityOptions): Promise<
       sources[name] = { content };
     }
   } else {
+    if (!Array.isArray(options.files))
+      throw new WeftError('INVALID_ARGUMENT', '`files` must be an array of paths');
     for (const file of options.files) {
       const absolute = path.resolve(basePath, file);
       let content: string;

@@ -190,6 +190,10 @@ describe('compileSolidity', () => {
     );
     expect(badEvm.code).toBe('INVALID_ARGUMENT');
     expect((await compileError(compileSolidity({ sources: {} }))).code).toBe('INVALID_ARGUMENT');
+    // @ts-expect-error: sources and files exclude each other at the type level and at runtime.
+    expect((await compileError(compileSolidity({ sources, files: ['S.sol'] }))).message).toContain(
+      'exactly one',
+    );
     expect((await compileError(compileSolidity({ files: [path.join(dir, 'missing.sol')] }))).code).toBe(
       'NOT_FOUND',
     );
