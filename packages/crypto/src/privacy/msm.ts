@@ -70,11 +70,6 @@ export class PointArena {
     return ptr;
   }
 
-  /** Reserves a byte region (digits, flags) aligned to 8 bytes. */
-  allocBytes(length: number): number {
-    return this.alloc(Math.ceil(length / POINT_BYTES));
-  }
-
   identity(): PointRef {
     const p = this.alloc();
     this.kernel.ge_copy(p, IDENTITY_EXTENDED);
@@ -137,6 +132,11 @@ export class PointArena {
     return this.add(p, this.neg(q));
   }
 
+  /** p = flag ? q : p for flag ∈ {0, 1}, without a branch on the flag. */
+  cmov(p: PointRef, q: PointRef, flag: number): void {
+    for (let i = 0; i < 4; i++) this.kernel.fe_cmov(p + i * FE_BYTES, q + i * FE_BYTES, flag);
+  }
+
   /** RFC 9496 §4.3.4 one-way map of 64 uniform bytes (dalek `from_uniform_bytes`). */
   fromUniformBytes(bytes: Uint8Array): PointRef {
     assertBytes(bytes, 64, 'uniform bytes');
@@ -163,10 +163,12 @@ export class PointArena {
     return p;
   }
 
-  /** Σ scalars[i]·points[i] for PUBLIC scalars (variable time). */
-  msmPublic(scalars: readonly Scalar[], points: ArrayLike<PointRef>): PointRef {
+  /**
+   * Σ scalars[i]·points[i] for PUBLIC scalars (variable time). Writes to `out` when given (so a
+   * caller can release the temporaries with `mark`/`release` and keep the result).
+   */
+  msmPublic(scalars: readonly Scalar[], points: ArrayLike<PointRef>, out: PointRef = this.alloc()): PointRef {
     checkTerms(scalars, points);
-    const out = this.alloc();
     const n = scalars.length;
     if (n === 0) {
       this.kernel.ge_copy(out, IDENTITY_EXTENDED);
@@ -179,9 +181,8 @@ export class PointArena {
   }
 
   /** Σ scalars[i]·points[i] for SECRET scalars (fixed sequence of operations, masked lookups). */
-  msmSecret(scalars: readonly Scalar[], points: ArrayLike<PointRef>): PointRef {
+  msmSecret(scalars: readonly Scalar[], points: ArrayLike<PointRef>, out: PointRef = this.alloc()): PointRef {
     checkTerms(scalars, points);
-    const out = this.alloc();
     strausSecret(this, out, scalars, points);
     return out;
   }
