@@ -297,6 +297,25 @@ export function createSmSuite(options: SmSuiteOptions = {}): CryptoSuite {
     throw new WeftError('INVALID_ARGUMENT', 'publicKeyCacheSize must be a non-negative integer');
   }
   const keyCache = new PublicKeyCache(cacheSize, 4, 4);
+  // d·G costs as much as the signature itself, and signers reuse their key (a sealer signs every
+  // vote, a client every transaction), so the last few signers' public keys are kept, keyed by
+  // SM3(d) so that the map holds no private key. Halves the cost of repeated signing (measured).
+  const signerPublicKeys = new Map<string, Uint8Array>();
+  const signerPublicKeysCapacity = 16;
+
+  function signerPublicKey(privateKey: Uint8Array, d: bigint): Uint8Array {
+    const id = bytesToHex(sm3(privateKey));
+    let publicKey = signerPublicKeys.get(id);
+    if (publicKey === undefined) {
+      publicKey = pointToPublicKey(Sm2Point.BASE.multiply(d));
+      if (signerPublicKeys.size >= signerPublicKeysCapacity) {
+        const oldest = signerPublicKeys.keys().next();
+        if (oldest.done !== true) signerPublicKeys.delete(oldest.value);
+      }
+      signerPublicKeys.set(id, publicKey);
+    }
+    return publicKey;
+  }
 
   function verifySuiteSignature(digest: Uint8Array, signature: Uint8Array): boolean {
     const publicKey = signature.subarray(RAW_SIGNATURE_LENGTH);
@@ -332,7 +351,7 @@ export function createSmSuite(options: SmSuiteOptions = {}): CryptoSuite {
     sign(digest: Uint8Array, privateKey: Uint8Array): Uint8Array {
       assertBytes(digest, DIGEST_LENGTH, 'digest');
       const d = privateKeyToScalar(privateKey);
-      const publicKey = pointToPublicKey(Sm2Point.BASE.multiply(d));
+      const publicKey = signerPublicKey(privateKey, d);
       const rs = signRepresentative(messageRepresentative(digest, publicKey, undefined), d, privateKey);
       return concatBytes(rs, publicKey);
     },

@@ -188,6 +188,16 @@ describe('sm suite', () => {
     );
   });
 
+  it('embeds the right public key when a caller reuses one key array for different keys', () => {
+    const key = scalar(5n);
+    const digest = new Uint8Array(32).fill(1);
+    expect(suite.sign(digest, key).subarray(64)).toEqual(sm2PublicKeyFromPrivate(scalar(5n)));
+    key.set(scalar(6n));
+    const signature = suite.sign(digest, key);
+    expect(signature.subarray(64)).toEqual(sm2PublicKeyFromPrivate(scalar(6n)));
+    expect(suite.recoverSigner(digest, signature)).toEqual(sm2PublicKeyFromPrivate(scalar(6n)));
+  });
+
   it('uses a fresh nonce per signature (hedged), and both verify', () => {
     const { privateKey, publicKey } = suite.generateKeyPair();
     const digest = new Uint8Array(32).fill(9);
