@@ -75,6 +75,7 @@ interface Secp256k1Backend {
 
 /** The subset of the `secp256k1` package's API this file uses (the package ships no types). */
 interface NativeSecp256k1 {
+  contextRandomize(seed: Uint8Array): void;
   privateKeyVerify(privateKey: Uint8Array): boolean;
   publicKeyCreate(privateKey: Uint8Array, compressed: boolean): Uint8Array;
   publicKeyVerify(publicKey: Uint8Array): boolean;
@@ -93,6 +94,9 @@ function loadNativeSecp256k1(): NativeSecp256k1 | undefined {
 }
 
 function createNativeBackend(lib: NativeSecp256k1): Secp256k1Backend {
+  // libsecp256k1 blinds its secret-scalar multiplications (signing, key derivation) with a
+  // random context seed when asked to; its docs recommend doing so once after creating a context.
+  lib.contextRandomize(crypto.getRandomValues(new Uint8Array(32)));
   return {
     name: 'native',
     isValidPrivateKey: (privateKey) => lib.privateKeyVerify(privateKey),
