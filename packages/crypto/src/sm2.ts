@@ -22,18 +22,19 @@ import type { CryptoSuite, KeyPair } from './suite.js';
  * SM2 digital signatures (GB/T 32918.2-2016, identical to GM/T 0003.2-2012) on the recommended
  * 256-bit curve (GB/T 32918.5-2017), and the `sm` crypto suite built on them.
  *
- * Why this is written here instead of calling a library (measured on the reference machine,
- * ops/s, one fresh public key per verify):
+ * Why this is written here instead of calling a library (bench/crypto-suites.js, ops/s on the
+ * 2-core reference machine, best of interleaved rounds):
  * - Node's OpenSSL only offers plain ECDSA on the SM2 curve through `crypto.sign`/`verify`; it
  *   exposes no way to set the SM2 distinguishing identifier, so it cannot produce the standard
  *   e = SM3(Z_A ‖ M) with ID `1234567812345678`.
- * - sm-crypto-v2 verifies ≈350/s (hex strings throughout); the same steps on @noble/curves v2's
- *   Weierstrass arithmetic verify ≈575/s and sign ≈3,100/s.
- * - Verification cost is dominated by t·P_A for a public key never seen before. Chains see the
- *   same keys again and again (sealers sign every vote, accounts send many transactions), so the
- *   suite caches decoded keys and, from a key's 4th use on, a width-4 wNAF table for it: verify
- *   then runs ≈2,000/s (≈3.5× faster), at ≈130 KiB per cached key. The cache is bounded (LRU);
- *   see `createSmSuite`.
+ * - sm-crypto-v2 verifies ≈330/s (hex strings throughout); the same steps on @noble/curves v2's
+ *   Weierstrass arithmetic verify ≈540/s for a key never seen before.
+ * - That cost is dominated by t·P_A. Chains see the same keys again and again (sealers sign
+ *   every vote, accounts send many transactions), so the suite caches decoded keys and, from a
+ *   key's 4th use on, a width-4 wNAF table for it: verify then runs ≈1,700/s (5× sm-crypto-v2),
+ *   at ≈130 KiB per cached key. The cache is bounded (LRU); see `createSmSuite`.
+ * - Signing runs ≈2,400/s, 0.77× sm-crypto-v2: noble v2 blinds the secret scalar (64 extra random
+ *   bits) and nonces are hedged (below); neither is worth trading for speed.
  * Scalars and points are bigints; this is not constant-time in the way native code can be. Signing
  * uses noble's blinded, fixed-pattern `multiply`; verification touches public data only.
  */
