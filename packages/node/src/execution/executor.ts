@@ -1,29 +1,15 @@
 import type { Common } from '@ethereumjs/common';
-import {
-  createEVM,
-  type EVM,
-  type EVMMockBlockchainInterface,
-  type EVMRunCallOpts,
-  type ExecResult,
-} from '@ethereumjs/evm';
-import {
-  Account,
-  Address,
-  bigIntToUnpaddedBytes,
-  bytesToUnprefixedHex,
-  createAddressFromString,
-  generateAddress,
-  KECCAK256_NULL,
-} from '@ethereumjs/util';
-import type { Log, Receipt } from '@weft/core/receipt';
+import { createEVM, type EVM, type EVMMockBlockchainInterface } from '@ethereumjs/evm';
+import { Account, Address, KECCAK256_NULL } from '@ethereumjs/util';
+import type { Receipt } from '@weft/core/receipt';
 import { assertBytes, bytesToHex, equalBytes } from '@weft/crypto/bytes';
 import { isWeftError, WeftError } from '@weft/crypto/errors';
 import type { CryptoSuite } from '@weft/crypto/suite';
 import type { FlatStateManager } from '../state/flat-state-manager.js';
 import { LtHash } from '../state/lthash.js';
 import { createChainCommon } from './evm-config.js';
-import { chargedGas, intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
-import { decodeRevertReason } from './revert-reason.js';
+import { intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
+import { createEvmBlock, type EvmBlock, outcomeToReceipt, runTransaction } from './transaction.js';
 import type {
   AccountView,
   AppliedGenesis,
@@ -86,24 +72,15 @@ export interface BlockExecutor {
   getStorageAt(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array>;
 }
 
-type EvmBlock = NonNullable<EVMRunCallOpts['block']>;
-
 interface Engine {
   readonly view: FlatStateManager;
   readonly evm: EVM;
-}
-
-interface TxOutcome {
-  readonly exec: ExecResult;
-  readonly gasUsed: bigint;
-  readonly contractAddress: Uint8Array | null;
 }
 
 const DEFAULT_TX_GAS_LIMIT = 300_000_000n;
 const DEFAULT_CALL_GAS_LIMIT = 50_000_000n;
 const MAX_NONCE = 2n ** 64n - 1n;
 const ZERO_ADDRESS = new Uint8Array(20);
-const ZERO_RANDAO = new Uint8Array(32);
 const IDLE_CALL_ENGINES = 4;
 
 export function emptyStateRoot(suite: CryptoSuite): Uint8Array {
@@ -165,21 +142,7 @@ class Executor implements BlockExecutor {
         details: { expected: this.chainId.toString(), actual: ctx.chainId.toString() },
       });
     }
-    assertBytes(ctx.coinbase, 20, 'coinbase');
-    if (ctx.prevRandao !== undefined) assertBytes(ctx.prevRandao, 32, 'prevRandao');
-    return {
-      header: {
-        number: ctx.number,
-        coinbase: new Address(ctx.coinbase),
-        timestamp: ctx.timestamp,
-        difficulty: 0n,
-        prevRandao: ctx.prevRandao ?? ZERO_RANDAO,
-        gasLimit: ctx.gasLimit,
-        // No fee market: BASEFEE and BLOBBASEFEE read 0.
-        baseFeePerGas: 0n,
-        getBlobGasPrice: () => 0n,
-      },
-    };
+    return createEvmBlock(ctx);
   }
 
   // ------------------------------------------------------------------ blocks
@@ -242,9 +205,9 @@ class Executor implements BlockExecutor {
           invalid.push({ tx, error: checked });
           continue;
         }
-        const outcome = await this.runTransaction(engine, block, tx, checked);
+        const outcome = await runTransaction(engine.evm, block, tx, checked);
         gasUsed += outcome.gasUsed;
-        receipts.push(toReceipt(outcome, gasUsed));
+        receipts.push(outcomeToReceipt(outcome, gasUsed));
         included.push(tx);
       }
       const diff = await engine.view.computeDiff();
@@ -305,76 +268,6 @@ class Executor implements BlockExecutor {
     return { intrinsic, floor, senderNonce: sender.nonce };
   }
 
-  /**
-   * One valid transaction, as @ethereumjs/vm runTx does it: warm the EIP-2929 always-warm set,
-   * run the top-level message (the EVM increments the sender nonce outside the frame it reverts on
-   * failure, so a failed transaction changes nothing but that nonce), cap the refund (EIP-3529),
-   * apply the calldata floor (EIP-7623), delete what self-destructed in its creating transaction
-   * (EIP-6780) and the touched empty accounts (EIP-161).
-   */
-  private async runTransaction(
-    engine: Engine,
-    block: EvmBlock,
-    tx: Pick<ExecutableTransaction, 'sender' | 'to' | 'value' | 'data' | 'gasLimit' | 'accessList'>,
-    gas: { intrinsic: bigint; floor: bigint; senderNonce: bigint },
-  ): Promise<TxOutcome> {
-    const { evm, view } = engine;
-    const journal = evm.journal;
-    const caller = new Address(tx.sender);
-    const to = tx.to === null ? undefined : new Address(tx.to);
-    journal.cleanJournal();
-    await journal.checkpoint();
-    try {
-      for (const address of evm.precompiles.keys()) journal.addAlwaysWarmAddress(address);
-      journal.addAlwaysWarmAddress(bytesToUnprefixedHex(tx.sender));
-      if (tx.to !== null) journal.addAlwaysWarmAddress(bytesToUnprefixedHex(tx.to));
-      // EIP-3651: the coinbase is warm.
-      journal.addAlwaysWarmAddress(bytesToUnprefixedHex(block.header.coinbase.bytes));
-      for (const [address, keys] of tx.accessList ?? []) {
-        assertBytes(address, 20, 'access list address');
-        const addressHex = bytesToUnprefixedHex(address);
-        journal.addAlwaysWarmAddress(addressHex, true);
-        for (const key of keys) {
-          assertBytes(key, 32, 'access list storage key');
-          journal.addAlwaysWarmSlot(addressHex, bytesToUnprefixedHex(key), true);
-        }
-      }
-      const result = await evm.runCall({
-        block,
-        gasPrice: 0n,
-        caller,
-        origin: caller,
-        gasLimit: tx.gasLimit - gas.intrinsic,
-        ...(to === undefined ? {} : { to }),
-        value: tx.value,
-        data: tx.data,
-      });
-      const exec = result.execResult;
-      const gasUsed = chargedGas(gas.intrinsic + exec.executionGasUsed, exec.gasRefund ?? 0n, gas.floor);
-      if (exec.selfdestruct !== undefined) {
-        for (const address of exec.selfdestruct.keys()) {
-          if (exec.createdAddresses?.has(address) === true) {
-            await journal.deleteAccount(createAddressFromString(address));
-          }
-        }
-      }
-      await journal.cleanup();
-      await journal.commit();
-      const contractAddress =
-        tx.to !== null
-          ? null
-          : (result.createdAddress?.bytes ??
-            generateAddress(tx.sender, bigIntToUnpaddedBytes(gas.senderNonce)));
-      return { exec, gasUsed, contractAddress };
-    } catch (error) {
-      await journal.revert();
-      throw error;
-    } finally {
-      journal.cleanJournal();
-      view.originalStorageCache.clear();
-    }
-  }
-
   // ------------------------------------------------------------------ calls
 
   private async withCallEngine<R>(work: (engine: Engine) => Promise<R>): Promise<R> {
@@ -416,12 +309,12 @@ class Executor implements BlockExecutor {
     }
     const sender = (await engine.view.getAccount(new Address(from))) ?? new Account();
     if (sender.balance < value) throw new WeftError('INVALID_TRANSACTION', 'balance is below the value sent');
-    const outcome = await this.runTransaction(engine, block, tx, {
+    const outcome = await runTransaction(engine.evm, block, tx, {
       intrinsic,
       floor,
       senderNonce: sender.nonce,
     });
-    const receipt = toReceipt(outcome, outcome.gasUsed);
+    const receipt = outcomeToReceipt(outcome, outcome.gasUsed);
     return {
       status: receipt.status,
       gasUsed: receipt.gasUsed,
@@ -545,30 +438,6 @@ function leftPad32(bytes: Uint8Array, what: string): Uint8Array {
   const out = new Uint8Array(32);
   out.set(bytes, 32 - bytes.length);
   return out;
-}
-
-function toReceipt(outcome: TxOutcome, cumulativeGasUsed: bigint): Receipt {
-  const { exec } = outcome;
-  const failed = exec.exceptionError !== undefined;
-  const logs: Log[] = failed
-    ? []
-    : (exec.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }));
-  let revertReason: string | null = null;
-  if (exec.exceptionError !== undefined) {
-    revertReason =
-      exec.exceptionError.error === 'revert'
-        ? decodeRevertReason(exec.returnValue)
-        : exec.exceptionError.error;
-  }
-  return {
-    status: failed ? 0 : 1,
-    gasUsed: outcome.gasUsed,
-    cumulativeGasUsed,
-    contractAddress: outcome.contractAddress,
-    logs,
-    output: exec.returnValue,
-    revertReason,
-  };
 }
 
 function invalidBlock(index: number, tx: ExecutableTransaction, cause: WeftError): WeftError {

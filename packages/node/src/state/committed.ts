@@ -59,9 +59,17 @@ export interface CommittedStateOptions {
   readonly db: KeyValueReader;
   /** Memory budget of the committed-value cache; default 128 MiB. */
   readonly cacheBytes?: number;
+  /**
+   * How many recent entry expansions (2 KiB each) to keep; default 16,384 (~36 MiB), 0 disables.
+   * The entry a block adds is the entry a later block removes when it changes that key again, so
+   * remembering the expansions of recently added entries halves the root's hashing for hot keys
+   * (senders' nonces, token balances).
+   */
+  readonly expansionCacheEntries?: number;
 }
 
 export const DEFAULT_STATE_CACHE_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_EXPANSION_CACHE_ENTRIES = 16_384;
 
 /**
  * The committed state: the database, a bounded cache in front of it and the current accumulator.
@@ -69,7 +77,9 @@ export const DEFAULT_STATE_CACHE_BYTES = 128 * 1024 * 1024;
  */
 export class CommittedState {
   readonly suite: CryptoSuite;
-  readonly expand: EntryExpander;
+  private readonly expandEntry: EntryExpander;
+  private readonly expansions = new Map<string, Uint8Array>();
+  private readonly expansionCacheEntries: number;
   private readonly db: KeyValueReader;
   private readonly cache: GenerationalCache;
   private accumulatorHash: LtHash;
@@ -83,7 +93,11 @@ export class CommittedState {
 
   private constructor(options: CommittedStateOptions, accumulator: LtHash) {
     this.suite = options.suite;
-    this.expand = entryExpanderForSuite(options.suite.name);
+    this.expandEntry = entryExpanderForSuite(options.suite.name);
+    this.expansionCacheEntries = options.expansionCacheEntries ?? DEFAULT_EXPANSION_CACHE_ENTRIES;
+    if (!Number.isSafeInteger(this.expansionCacheEntries) || this.expansionCacheEntries < 0) {
+      throw new WeftError('INVALID_ARGUMENT', 'expansion cache size must be a non-negative integer');
+    }
     this.db = options.db;
     this.cache = new GenerationalCache(options.cacheBytes ?? DEFAULT_STATE_CACHE_BYTES);
     this.accumulatorHash = accumulator;
@@ -107,6 +121,32 @@ export class CommittedState {
 
   get version(): number {
     return this.epoch;
+  }
+
+  /** The expansion of an entry leaving the state (looked up among recently added ones first). */
+  expandRemoved(entry: Uint8Array): Uint8Array {
+    const key = bytesToKeyString(entry);
+    const known = this.expansions.get(key);
+    if (known === undefined) return this.expandEntry(entry);
+    this.expansions.delete(key);
+    return known;
+  }
+
+  /** The expansion of an entry entering the state, remembered for when it leaves again. */
+  expandAdded(entry: Uint8Array): Uint8Array {
+    const key = bytesToKeyString(entry);
+    const known = this.expansions.get(key);
+    if (known !== undefined) return known;
+    const expansion = this.expandEntry(entry);
+    if (this.expansionCacheEntries > 0) {
+      // Oldest first: a Map iterates in insertion order.
+      if (this.expansions.size >= this.expansionCacheEntries) {
+        const oldest = this.expansions.keys().next();
+        if (oldest.done !== true) this.expansions.delete(oldest.value);
+      }
+      this.expansions.set(key, expansion);
+    }
+    return expansion;
   }
 
   /** The committed value of a key, or `ABSENT`. */

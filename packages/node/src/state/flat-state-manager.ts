@@ -384,7 +384,8 @@ export class FlatStateManager implements StateManagerInterface {
     if (this.committed.version !== this.baseVersion) {
       throw new WeftError('STORAGE_ERROR', 'the committed state moved while this view had pending writes');
     }
-    const { suite, expand } = this.committed;
+    const store = this.committed;
+    const suite = store.suite;
     const entries: StateDiffEntry[] = [];
     const digests = new Map<string, Uint8Array>();
     let slotsChanged = 0;
@@ -415,8 +416,8 @@ export class FlatStateManager implements StateManagerInterface {
             ? EMPTY
             : await this.committed.read(storageKey(address, incarnation, slot));
           if (equalBytes(old, value)) continue;
-          if (old.length > 0) slots.subtract(expand(slotEntry(slot, old)));
-          if (value.length > 0) slots.add(expand(slotEntry(slot, value)));
+          if (old.length > 0) slots.subtract(store.expandRemoved(slotEntry(slot, old)));
+          if (value.length > 0) slots.add(store.expandAdded(slotEntry(slot, value)));
           entries.push({
             key: storageKey(address, incarnation, slot),
             value: value.length > 0 ? value : null,
@@ -441,7 +442,7 @@ export class FlatStateManager implements StateManagerInterface {
       digests.set(key, accumulator === null ? EMPTY : suite.hash(accumulator));
     }
 
-    const state = this.committed.accumulator;
+    const state = store.accumulator;
     let accountsChanged = 0;
     const touched = new Set<string>(this.accounts.keys());
     for (const key of digests.keys()) touched.add(key);
@@ -462,8 +463,8 @@ export class FlatStateManager implements StateManagerInterface {
       }
       const old = committed?.raw ?? null;
       if (old === null ? record === null : record !== null && equalBytes(old, record)) continue;
-      if (old !== null) state.subtract(expand(accountEntry(address, old)));
-      if (record !== null) state.add(expand(accountEntry(address, record)));
+      if (old !== null) state.subtract(store.expandRemoved(accountEntry(address, old)));
+      if (record !== null) state.add(store.expandAdded(accountEntry(address, record)));
       entries.push({ key: accountKey(address), value: record });
       accountsChanged++;
       if (fields !== null && !equalBytes(fields.codeHash, committed?.record.codeHash ?? KECCAK256_NULL)) {
@@ -478,7 +479,7 @@ export class FlatStateManager implements StateManagerInterface {
     entries.push({ key: accumulatorKey, value: accumulator });
     entries.sort((a, b) => Buffer.compare(a.key, b.key));
     return {
-      parentStateRoot: this.committed.stateRoot,
+      parentStateRoot: store.stateRoot,
       stateRoot: suite.hash(accumulator),
       accumulator,
       entries,
