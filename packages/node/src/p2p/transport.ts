@@ -358,24 +358,25 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
     if (nodeIdToHex(certNodeId) !== this.selfId) {
       throw new WeftError('CONFIG_ERROR', 'tls.certPem belongs to a different node id than selfId');
     }
+    const credentials = {
+      cert: joinPem(options.tls.certPem, options.tls.chainPem),
+      key: options.tls.keyPem,
+      ca: options.tls.caPem,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+    } as const;
     try {
       this.caFingerprint = new X509Certificate(options.tls.caPem).fingerprint256;
-      this.secureContext = tls.createSecureContext({
-        cert: joinPem(options.tls.certPem, options.tls.chainPem),
-        key: options.tls.keyPem,
-        ca: options.tls.caPem,
-        minVersion: 'TLSv1.3',
-        maxVersion: 'TLSv1.3',
-      });
+      // Built once for every dial (and to fail fast on bad PEM); the server builds its own from
+      // the same credentials, as `tls.createServer` takes no ready-made context.
+      this.secureContext = tls.createSecureContext(credentials);
     } catch {
       // OpenSSL's message can quote the PEM it choked on; the key must not reach a log.
       throw new WeftError('CONFIG_ERROR', 'invalid TLS certificate, chain, CA or key PEM');
     }
 
     this.server = tls.createServer({
-      secureContext: this.secureContext,
-      minVersion: 'TLSv1.3',
-      maxVersion: 'TLSv1.3',
+      ...credentials,
       requestCert: true,
       rejectUnauthorized: true,
       // Bounds half-open and slowloris handshakes: the socket is destroyed when it fires.
@@ -388,7 +389,10 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
       this.onSecure(socket, 'inbound', undefined),
     );
     this.server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
-      this.logHandshakeFailure('inbound', addressOf(socket), error);
+      // Node reports here, without closing the socket, a handshake timeout or a TLS error; and, as
+      // a "socket hang up", a client certificate it refused (then `authorizationError` says why).
+      this.logHandshakeFailure('inbound', addressOf(socket), error, socket.authorizationError);
+      socket.destroy();
     });
     this.server.on('error', (error: Error) => {
       this.log.warn('p2p listener error', { code: errorCode(error) });
@@ -741,6 +745,7 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
       return true;
     }
     if (this.established.size >= this.limits.maxPeers) {
+      this.log.info('p2p connection refused', { reason: 'too many peers', id: connection.id });
       this.disconnect(connection, 'too many peers');
       return false;
     }
@@ -802,7 +807,10 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
     if (connection.readyTimer !== undefined) clearTimeout(connection.readyTimer);
     this.connections.delete(connection);
     const reason = connection.closeReason ?? 'connection closed by peer';
-    if (this.established.get(connection.id) !== connection) return;
+    if (this.established.get(connection.id) !== connection) {
+      this.log.debug('p2p connection closed before it was established', { id: connection.id, reason });
+      return;
+    }
     this.established.delete(connection.id);
     this.log.info('p2p peer disconnected', { id: connection.id, reason });
     this.emitSafely('peer', { kind: 'disconnected', id: connection.id, address: connection.remote, reason });
@@ -943,8 +951,14 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
     }
   }
 
-  private logHandshakeFailure(direction: ConnectionDirection, remote: PeerAddress, error: Error): void {
-    const code = errorCode(error);
+  private logHandshakeFailure(
+    direction: ConnectionDirection,
+    remote: PeerAddress,
+    error: Error,
+    authorizationError?: unknown,
+  ): void {
+    // `authorizationError` is typed Error but Node stores OpenSSL's verify code string (or null).
+    const code = typeof authorizationError === 'string' ? authorizationError : errorCode(error);
     // Certificate problems are worth an operator's attention; scanners and resets are not.
     const aboutCertificate = /CERT|ISSUER|VERIFY|SIGNATURE|ALERT/i.test(code);
     const log = aboutCertificate ? this.log.warn : this.log.debug;
