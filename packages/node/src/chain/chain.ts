@@ -1,20 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { type Block, type BlockHeader, createBlock, transactionsRoot } from '@weft/core/block';
+import { type Block, type BlockHeader, createBlock, headerHash, transactionsRoot } from '@weft/core/block';
 import { type GenesisConfig, genesisConfigHash, type SystemSettings } from '@weft/core/genesis';
 import { logsBloom, type Receipt, receiptsRoot } from '@weft/core/receipt';
 import { type Transaction, WEFT_TX_TYPE } from '@weft/core/tx';
 import { bytesToHex, equalBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import type { CryptoSuite } from '@weft/crypto/suite';
+import { type BlockExecutor, createBlockExecutor } from '../execution/executor.js';
+import type { BlockContext, ExecutedBlock } from '../execution/types.js';
+import { stateDiffToBatch } from '../state/committed.js';
+import { createFlatStateManager } from '../state/flat-state-manager.js';
 import { type BatchOp, ChainStore } from '../storage/chain-store.js';
 import { TxPool } from '../txpool/txpool.js';
 import { assertTxRules } from '../txpool/validation.js';
-import {
-  type BlockContext,
-  type BlockExecutor,
-  createBlockExecutor,
-  type ExecutedBlock,
-} from './executor.js';
 
 /**
  * The ledger of one node: durable blocks and state, the transaction pool, and the two things consensus
@@ -26,8 +24,8 @@ export interface ChainEvents {
   block: [block: Block, receipts: readonly Receipt[]];
 }
 
-export interface PreparedBlock extends ExecutedBlock {
-  block: Block;
+export interface PreparedBlock extends ExecutedBlock<Transaction> {
+  readonly block: Block;
 }
 
 export interface ChainOptions {
@@ -76,7 +74,18 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     const store = await ChainStore.open(opts.dataDir, opts.suite);
     try {
-      const executor = await createBlockExecutor({ suite: opts.suite, chainId: opts.genesis.chainId, store });
+      const stateManager = await createFlatStateManager({ suite: opts.suite, db: store });
+      const executor = await createBlockExecutor({
+        suite: opts.suite,
+        chainId: opts.genesis.chainId,
+        stateManager,
+        txGasLimit: opts.genesis.settings.txGasLimit,
+        // BLOCKHASH reads committed headers.
+        getBlockHash: async (n) => {
+          const header = await store.getHeader(n);
+          return header === undefined ? undefined : headerHash(opts.suite, header);
+        },
+      });
       const headNumber = await store.headNumber();
       let head: Block;
       if (headNumber === undefined) {
@@ -95,7 +104,7 @@ export class Chain extends EventEmitter<ChainEvents> {
           );
         }
         // The state written with the head block must reproduce the head's state root.
-        const root = await executor.stateRoot();
+        const root = executor.stateManager.committedStateRoot;
         if (!equalBytes(root, head.header.stateRoot)) {
           throw new WeftError(
             'STORAGE_ERROR',
@@ -133,8 +142,8 @@ export class Chain extends EventEmitter<ChainEvents> {
       extraData: genesisConfigHash(suite, genesis),
     };
     const block = createBlock(suite, header, []);
-    await store.writeDurably([...store.blockOps(block, []), ...applied.ops]);
-    executor.onCommitted(applied);
+    await store.writeDurably([...store.blockOps(block, []), ...stateDiffToBatch(applied.diff)]);
+    executor.stateManager.applyCommitted(applied.diff);
     return block;
   }
 
@@ -211,13 +220,22 @@ export class Chain extends EventEmitter<ChainEvents> {
     const executed = await this.executor.executeBlock(
       this.blockContext(number, timestamp, sealer),
       candidates,
-      'build',
+      {
+        mode: 'build',
+        txGasLimit: this.settings.txGasLimit,
+        parentStateRoot: this.headHeader.stateRoot,
+      },
     );
-    this.pool.drop([...invalid, ...executed.invalid]);
+    this.pool.drop([...invalid, ...executed.invalid.map((x) => x.tx)]);
     return { ...executed, block: this.assemble(number, timestamp, sealer, executed) };
   }
 
-  private assemble(number: bigint, timestamp: bigint, sealer: Uint8Array, executed: ExecutedBlock): Block {
+  private assemble(
+    number: bigint,
+    timestamp: bigint,
+    sealer: Uint8Array,
+    executed: ExecutedBlock<Transaction>,
+  ): Block {
     const header: BlockHeader = {
       parentHash: this.headHashValue,
       number,
@@ -269,7 +287,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const executed = await this.executor.executeBlock(
       this.blockContext(h.number, h.timestamp, h.sealer),
       block.transactions,
-      'verify',
+      { mode: 'verify', txGasLimit: this.settings.txGasLimit, parentStateRoot: this.headHeader.stateRoot },
     );
     const rebuilt = this.assemble(h.number, h.timestamp, h.sealer, executed);
     if (!equalBytes(rebuilt.header.stateRoot, h.stateRoot)) throw bad('state root mismatch');
@@ -299,10 +317,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     await this.store.writeDurably([
       ...this.store.blockOps(block, prepared.receipts),
-      ...prepared.ops,
+      ...stateDiffToBatch(prepared.diff),
       ...extraOps,
     ]);
-    this.executor.onCommitted(prepared);
+    this.executor.stateManager.applyCommitted(prepared.diff);
     this.headHeader = block.header;
     this.headHashValue = block.hash;
     this.rememberNativeTxs(

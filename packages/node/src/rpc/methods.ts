@@ -3,9 +3,10 @@ import { type Block, encodeHeader } from '@weft/core/block';
 import { createMerkleProof } from '@weft/core/merkle';
 import { encodeReceipt, receiptHash } from '@weft/core/receipt';
 import type { Transaction } from '@weft/core/tx';
+import { bigintToBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import type { Chain } from '../chain/chain.js';
-import type { CallRequest } from '../chain/executor.js';
+import type { CallRequest } from '../execution/types.js';
 import { type FilterCriteria, type LogMatch, parseFilterCriteria, queryLogs } from './filters.js';
 import { formatBlock, formatHeader, formatReceipt, formatTransaction } from './format.js';
 import { data, parseAddress, parseData, parseHash, parseQuantity, quantity } from './hex.js';
@@ -78,7 +79,11 @@ async function assertStateAtHead(chain: Chain, tag: unknown): Promise<void> {
   }
 }
 
-function parseCall(value: unknown): CallRequest {
+interface ParsedCall extends CallRequest {
+  readonly gas?: bigint;
+}
+
+function parseCall(value: unknown): ParsedCall {
   if (typeof value !== 'object' || value === null)
     throw new WeftError('INVALID_ARGUMENT', 'call object expected');
   const o = value as Record<string, unknown>;
@@ -129,18 +134,13 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
       firstLogIndex,
     );
   };
-  const call = async (request: CallRequest) => {
-    return chain.executor.call(
-      {
-        number: chain.head.number + 1n,
-        timestamp: BigInt(Date.now()),
-        coinbase: new Uint8Array(20),
-        gasLimit: chain.settings.blockGasLimit,
-        chainId: chain.chainId,
-      },
-      { ...request, gas: request.gas ?? chain.settings.txGasLimit },
-    );
-  };
+  const pendingContext = () => ({
+    number: chain.head.number + 1n,
+    timestamp: BigInt(Date.now()) / 1000n,
+    coinbase: new Uint8Array(20),
+    gasLimit: chain.settings.blockGasLimit,
+    chainId: chain.chainId,
+  });
 
   // --- web3 / net
   m.set('web3_clientVersion', () => node.clientVersion);
@@ -190,7 +190,7 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
   m.set('eth_getBalance', async (p) => {
     const address = parseAddress(param(p, 0, 'address'));
     await assertStateAtHead(chain, p[1]);
-    return quantity(await chain.executor.getBalance(address));
+    return quantity((await chain.executor.getAccount(address))?.balance ?? 0n);
   });
   m.set('eth_getTransactionCount', async (p) => {
     const address = parseAddress(param(p, 0, 'address'));
@@ -206,32 +206,22 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
   });
   m.set('eth_getStorageAt', async (p) => {
     const address = parseAddress(param(p, 0, 'address'));
-    const slot = parseQuantity(param(p, 1, 'slot'), 'slot');
+    const slot = bigintToBytes(parseQuantity(param(p, 1, 'slot'), 'slot'), 32);
     await assertStateAtHead(chain, p[2]);
-    return data(await chain.executor.getStorage(address, slot));
+    return data(await chain.executor.getStorageAt(address, slot));
   });
   m.set('eth_call', async (p) => {
     const request = parseCall(param(p, 0, 'call'));
     await assertStateAtHead(chain, p[1]);
-    const result = await call(request);
+    const result = await chain.executor.call(pendingContext(), request);
     if (result.status !== 1) throw revertError(result.output, result.revertReason);
     return data(result.output);
   });
   m.set('eth_estimateGas', async (p) => {
     const request = parseCall(param(p, 0, 'call'));
-    const cap = request.gas ?? chain.settings.txGasLimit;
-    const first = await call({ ...request, gas: cap });
-    if (first.status !== 1) throw revertError(first.output, first.revertReason);
-    // Binary search for the least gas that succeeds (the 63/64 rule of EIP-150 means gasUsed may not be enough).
-    let lo = first.gasUsed - 1n;
-    let hi = cap;
-    if ((await call({ ...request, gas: first.gasUsed })).status === 1) hi = first.gasUsed;
-    while (hi - lo > 1n && hi - lo > hi / 100n) {
-      const mid = (lo + hi) / 2n;
-      if ((await call({ ...request, gas: mid })).status === 1) hi = mid;
-      else lo = mid;
-    }
-    return quantity(hi);
+    const probe = await chain.executor.call(pendingContext(), request);
+    if (probe.status !== 1) throw revertError(probe.output, probe.revertReason);
+    return quantity(await chain.executor.estimateGas(pendingContext(), request));
   });
 
   // --- transactions
