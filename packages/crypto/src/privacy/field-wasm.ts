@@ -10,7 +10,8 @@
  * 2^25.5, limb i holding bits [⌈25.5·i⌉, ⌈25.5·(i+1)⌉), i.e. alternately 26 and 25 bits. Limbs live in
  * linear memory as 10 × i32 (40 bytes) and are widened to i64 in registers, where a full product
  * Σ fᵢ·gⱼ·{1, 2, 19, 38} of carried limbs stays below 2^61, so no 128-bit arithmetic is needed.
- * Every function carries its result (|limb| ≤ 2^25 + small), so any output may feed any input.
+ * Every exported function carries its result (|limb| ≤ 2^25 + small), so any output may feed any
+ * input; only the point formulas use carry-free additions internally (bounds at `fe_add_nc`).
  *
  * Points use extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, x·y = T/Z (Hisil, Wong, Carter,
  * Dawson, "Twisted Edwards Curves Revisited", ASIACRYPT 2008, §3), 160 bytes: X, Y, Z, T. The
@@ -102,6 +103,9 @@ export interface FieldKernel {
   fe_sqn(h: number, f: number, n: number): void;
   fe_add(h: number, f: number, g: number): void;
   fe_sub(h: number, f: number, g: number): void;
+  /** h = f + g without carrying (inputs carried; for products only, see the bound at its definition). */
+  fe_add_nc(h: number, f: number, g: number): void;
+  fe_sub_nc(h: number, f: number, g: number): void;
   fe_neg(h: number, f: number): void;
   fe_copy(h: number, f: number): void;
   /** f = flag ? g : f, flag ∈ {0, 1}, branch-free. */
@@ -249,6 +253,8 @@ function buildKernelModule(): Uint8Array {
     fe_sqn: m.declare('fe_sqn', [I, I, I], []),
     fe_add: m.declare('fe_add', [I, I, I], []),
     fe_sub: m.declare('fe_sub', [I, I, I], []),
+    fe_add_nc: m.declare('fe_add_nc', [I, I, I], []),
+    fe_sub_nc: m.declare('fe_sub_nc', [I, I, I], []),
     fe_neg: m.declare('fe_neg', [I, I], []),
     fe_copy: m.declare('fe_copy', [I, I], []),
     fe_cmov: m.declare('fe_cmov', [I, I, I], []),
@@ -325,6 +331,26 @@ function buildKernelModule(): Uint8Array {
   defineLinear(fn.fe_add, 'add');
   defineLinear(fn.fe_sub, 'sub');
   defineLinear(fn.fe_neg, 'neg');
+
+  // Carry-free h = f ± g, for the point formulas only. Bound argument (ref10's, redone for i64):
+  // a carried limb is at most 1.01·2^(w−1) in absolute value, i.e. ≤ 0.505·2^26 =: 0.505·U.
+  // fe_mul sums 10 products with coefficients ≤ 38, so inputs bounded by β_f·U and β_g·U give
+  // |hₖ| ≤ 380·β_f·β_g·2^52 < 2^63 whenever β_f·β_g < 5.4 (fe_sq: 6 terms × 76, β² < 4.5). The
+  // formulas below only ever multiply sums of at most four carried values (β ≤ 2.02, product of the
+  // two largest factors 3.06), and their products are carried again.
+  const defineLinearNoCarry = (index: number, combine: 'add' | 'sub'): void => {
+    m.define(index, (b) => {
+      for (let i = 0; i < LIMBS; i++) {
+        b.get(0);
+        b.get(1).mem(Op.i32Load, 4 * i, 2);
+        b.get(2).mem(Op.i32Load, 4 * i, 2);
+        b.op(combine === 'add' ? Op.i32Add : Op.i32Sub);
+        b.mem(Op.i32Store, 4 * i, 2);
+      }
+    });
+  };
+  defineLinearNoCarry(fn.fe_add_nc, 'add');
+  defineLinearNoCarry(fn.fe_sub_nc, 'sub');
 
   const emitCopyWords = (b: FunctionBody, dst: number, src: number, words64: number): void => {
     for (let i = 0; i < words64; i++)
@@ -437,18 +463,18 @@ function buildKernelModule(): Uint8Array {
       const r = 0;
       const p = 1;
       const q = 2;
-      emitCall(b, fn.fe_add, t(0), [p, Y], [p, X]);
-      emitCall(b, fn.fe_sub, t(1), [p, Y], [p, X]);
+      emitCall(b, fn.fe_add_nc, t(0), [p, Y], [p, X]);
+      emitCall(b, fn.fe_sub_nc, t(1), [p, Y], [p, X]);
       // Subtracting q = adding −q, whose cached form swaps Y+X with Y−X and negates 2dT.
       emitCall(b, fn.fe_mul, t(2), t(1), [q, subtract ? 0 : Y]); // A = (Y1−X1)(Y2−X2)
       emitCall(b, fn.fe_mul, t(3), t(0), [q, subtract ? Y : 0]); // B = (Y1+X1)(Y2+X2)
       emitCall(b, fn.fe_mul, t(4), [p, T], [q, T]); // C = T1·2d·T2
       emitCall(b, fn.fe_mul, t(5), [p, Z], [q, Z]);
-      emitCall(b, fn.fe_add, t(5), t(5), t(5)); // D = 2·Z1·Z2
-      emitCall(b, fn.fe_sub, t(6), t(3), t(2)); // E = B − A
-      emitCall(b, fn.fe_add, t(7), t(3), t(2)); // H = B + A
-      emitCall(b, subtract ? fn.fe_sub : fn.fe_add, t(8), t(5), t(4)); // G = D ± C
-      emitCall(b, subtract ? fn.fe_add : fn.fe_sub, t(9), t(5), t(4)); // F = D ∓ C
+      emitCall(b, fn.fe_add_nc, t(5), t(5), t(5)); // D = 2·Z1·Z2
+      emitCall(b, fn.fe_sub_nc, t(6), t(3), t(2)); // E = B − A
+      emitCall(b, fn.fe_add_nc, t(7), t(3), t(2)); // H = B + A
+      emitCall(b, subtract ? fn.fe_sub_nc : fn.fe_add_nc, t(8), t(5), t(4)); // G = D ± C
+      emitCall(b, subtract ? fn.fe_add_nc : fn.fe_sub_nc, t(9), t(5), t(4)); // F = D ∓ C
       emitCall(b, fn.fe_mul, [r, X], t(6), t(9)); // X3 = E·F
       emitCall(b, fn.fe_mul, [r, Y], t(8), t(7)); // Y3 = G·H
       emitCall(b, fn.fe_mul, [r, Z], t(9), t(8)); // Z3 = F·G
@@ -477,13 +503,13 @@ function buildKernelModule(): Uint8Array {
     emitCall(b, fn.fe_sq, t(0), [p, X]); // XX
     emitCall(b, fn.fe_sq, t(1), [p, Y]); // YY
     emitCall(b, fn.fe_sq, t(2), [p, Z]);
-    emitCall(b, fn.fe_add, t(2), t(2), t(2)); // B = 2·ZZ
-    emitCall(b, fn.fe_add, t(3), [p, X], [p, Y]);
+    emitCall(b, fn.fe_add_nc, t(2), t(2), t(2)); // B = 2·ZZ
+    emitCall(b, fn.fe_add_nc, t(3), [p, X], [p, Y]);
     emitCall(b, fn.fe_sq, t(4), t(3)); // (X+Y)²
-    emitCall(b, fn.fe_add, t(5), t(1), t(0)); // Y' = YY + XX
-    emitCall(b, fn.fe_sub, t(6), t(1), t(0)); // Z' = YY − XX
-    emitCall(b, fn.fe_sub, t(7), t(4), t(5)); // X' = 2XY
-    emitCall(b, fn.fe_sub, t(8), t(2), t(6)); // T' = 2ZZ − Z'
+    emitCall(b, fn.fe_add_nc, t(5), t(1), t(0)); // Y' = YY + XX
+    emitCall(b, fn.fe_sub_nc, t(6), t(1), t(0)); // Z' = YY − XX
+    emitCall(b, fn.fe_sub_nc, t(7), t(4), t(5)); // X' = 2XY
+    emitCall(b, fn.fe_sub_nc, t(8), t(2), t(6)); // T' = 2ZZ − Z'
     emitCall(b, fn.fe_mul, [r, X], t(7), t(8));
     emitCall(b, fn.fe_mul, [r, Y], t(5), t(6));
     emitCall(b, fn.fe_mul, [r, Z], t(6), t(8));
