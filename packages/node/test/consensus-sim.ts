@@ -1,6 +1,7 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '@weft/crypto/bytes';
+import type { SuiteName } from '@weft/crypto/suite';
+import { getSuite } from '@weft/crypto/suites';
 import { leaderIndex, quorumSize, verifyCommitCertificate } from '../src/consensus/certificate.js';
 import {
   type ConsensusMessage,
@@ -121,22 +122,17 @@ export function createIdealCrypto(seed: number): SimCrypto {
   };
 }
 
-/** Real ECDSA over secp256k1 (64-byte compact signatures, RFC 6979 nonces), as an `ecdsa` chain would sign. */
-export function createSecp256k1Crypto(seed: number): SimCrypto {
+/** A chain suite (`ecdsa`: secp256k1 + Keccak-256, `sm`: SM2 + SM3) with keys derived from the seed. */
+export function createSuiteCrypto(name: SuiteName, seed: number): SimCrypto {
+  const suite = getSuite(name);
   return {
-    signatureLength: 64,
-    hash: (data) => sha256(data),
-    verify(digest, signature, signer) {
-      try {
-        return secp256k1.verify(signature, digest, concatBytes(Uint8Array.of(4), signer), { prehash: false });
-      } catch {
-        return false;
-      }
-    },
+    signatureLength: suite.signatureLength,
+    hash: (data) => suite.hash(data),
+    verify: (digest, signature, signer) => suite.verify(digest, signature, signer),
     createKey(index) {
-      const secret = sha256(utf8ToBytes(`weft-sim-secp256k1:${seed}:${index}`));
-      const id = secp256k1.getPublicKey(secret, false).slice(1);
-      return { id, sign: (digest) => secp256k1.sign(digest, secret, { prehash: false }) };
+      const privateKey = sha256(utf8ToBytes(`weft-sim-${name}:${seed}:${index}`));
+      const id = suite.publicKeyFromPrivate(privateKey);
+      return { id, sign: (digest) => suite.sign(digest, privateKey) };
     },
   };
 }
@@ -231,7 +227,8 @@ export interface SimOptions {
   readonly partitions?: readonly Partition[];
   readonly crashes?: readonly Crash[];
   readonly timeouts?: Partial<ConsensusTimeouts>;
-  readonly crypto?: 'ideal' | 'secp256k1';
+  /** `ideal` (default) is fast; `ecdsa` and `sm` sign with the chain suites. */
+  readonly crypto?: 'ideal' | SuiteName;
   readonly tickMs?: number;
   /** How long a leader's node takes to build a block (its seal time); default 100 ms. */
   readonly buildDelayMs?: number;
@@ -379,7 +376,7 @@ export class Simulation {
   private readonly rng: Rng;
   private readonly queue = new EventQueue();
   private readonly options: SimOptions;
-  private readonly network: NetworkConditions;
+  private network: NetworkConditions;
   private readonly tickMs: number;
   private readonly keyIndex = new Map<string, number>();
   private readonly signedBy = new Map<string, string>();
@@ -391,7 +388,9 @@ export class Simulation {
     this.n = options.validators;
     this.rng = new Rng(options.seed);
     this.crypto =
-      options.crypto === 'secp256k1' ? createSecp256k1Crypto(options.seed) : createIdealCrypto(options.seed);
+      options.crypto === undefined || options.crypto === 'ideal'
+        ? createIdealCrypto(options.seed)
+        : createSuiteCrypto(options.crypto, options.seed);
     this.network = { loss: 0, duplicate: 0, minDelayMs: 1, maxDelayMs: 20, ...options.network };
     this.tickMs = options.tickMs ?? 50;
     const total = options.validators + (options.observers ?? 0);
@@ -447,6 +446,11 @@ export class Simulation {
       (max, node) => (BigInt(node.chain.length) > max ? BigInt(node.chain.length) : max),
       0n,
     );
+  }
+
+  /** Changes link behaviour from now on (e.g. a lossy network becoming good again). */
+  setNetwork(conditions: Partial<NetworkConditions>): void {
+    this.network = { ...this.network, ...conditions };
   }
 
   /** Processes events up to simulated time `untilMs`. */
