@@ -156,7 +156,11 @@ export class CommittedState {
     if (cached !== undefined) return cached;
     const epoch = this.epoch;
     const stored = await readOrThrow(this.db, key);
-    const value = stored === undefined || stored.length === 0 ? ABSENT : stored;
+    // Plain Uint8Array views (no copy): LevelDB hands out Buffers, callers get bytes.
+    const value =
+      stored === undefined || stored.length === 0
+        ? ABSENT
+        : new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
     if (epoch === this.epoch) this.cache.set(k, value);
     return value;
   }
