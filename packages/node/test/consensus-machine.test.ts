@@ -35,11 +35,15 @@ function machine(self: number | null, over: Partial<ConsensusOptions> = {}): Con
   });
 }
 
-function signed(
-  signer: number,
-  message: Omit<ConsensusMessage, 'signature'> & { kind: ConsensusMessage['kind'] },
-) {
-  const m = message as ConsensusMessage;
+/** A message before signing; distributive, so each kind keeps its own fields. */
+type Unsigned = ConsensusMessage extends infer M
+  ? M extends ConsensusMessage
+    ? Omit<M, 'signature'>
+    : never
+  : never;
+
+function signed(signer: number, message: Unsigned): Uint8Array {
+  const m = { ...message, signature: new Uint8Array(0) } as ConsensusMessage;
   const digest =
     m.kind === 'viewChange'
       ? viewChangeDigest(crypto.hash, m.chainId, m.height, m.view, m.prepared)
