@@ -135,6 +135,8 @@ export interface PeerInfo {
   readonly messagesOut: number;
   /** Inbound messages dropped by the rate limits. */
   readonly droppedIn: number;
+  /** Bytes queued towards this peer and not yet handed to the kernel (back-pressure signal). */
+  readonly sendBufferBytes: number;
   /** Current penalty score (decays over time). */
   readonly score: number;
 }
@@ -300,7 +302,6 @@ interface PenaltyRecord {
 
 class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
   readonly selfId: NodeIdHex;
-  private readonly selfIdBytes: Uint8Array;
   private readonly isAdmittedFn: (nodeId: Uint8Array) => boolean;
   private readonly limits: P2pLimits;
   private readonly timeouts: P2pTimeouts;
@@ -330,8 +331,7 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
     if (typeof options.isAdmitted !== 'function') {
       throw new WeftError('CONFIG_ERROR', 'isAdmitted must be a function');
     }
-    this.selfIdBytes = options.selfId.slice();
-    this.selfId = nodeIdToHex(this.selfIdBytes);
+    this.selfId = nodeIdToHex(options.selfId);
     this.isAdmittedFn = options.isAdmitted;
     this.limits = { ...DEFAULT_P2P_LIMITS, ...options.limits };
     this.timeouts = { ...DEFAULT_P2P_TIMEOUTS, ...options.timeouts };
@@ -342,6 +342,14 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
     };
     assertPositiveIntegers(this.limits as unknown as Record<string, number>, 'limits');
     assertPositiveIntegers(this.timeouts as unknown as Record<string, number>, 'timeouts');
+    const { banThreshold, decayPerSecond, banMs, points } = this.scoring;
+    if (
+      ![banThreshold, decayPerSecond, banMs, ...Object.values(points)].every(
+        (n) => Number.isFinite(n) && n >= 0,
+      )
+    ) {
+      throw new WeftError('CONFIG_ERROR', 'scoring values must be non-negative numbers');
+    }
     if (this.limits.maxFrameBytes < FRAME_HEADER_BYTES + 8) {
       throw new WeftError('CONFIG_ERROR', 'limits.maxFrameBytes is too small for a PING');
     }
@@ -379,7 +387,7 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
       ...credentials,
       requestCert: true,
       rejectUnauthorized: true,
-      // Bounds half-open and slowloris handshakes: the socket is destroyed when it fires.
+      // Bounds half-open and slowloris handshakes (reported via tlsClientError, destroyed there).
       handshakeTimeout: this.timeouts.handshakeMs,
     });
     // Established peers plus handshakes in flight; beyond that Node closes new sockets at accept.
@@ -938,6 +946,7 @@ class WeftP2pNode extends EventEmitter<P2pEvents> implements P2pNode {
       messagesIn: connection.messagesIn,
       messagesOut: connection.messagesOut,
       droppedIn: connection.droppedIn,
+      sendBufferBytes: connection.socket.writableLength,
       score: this.currentScore(connection.id),
     };
   }
