@@ -312,3 +312,46 @@ export function randomWeftNonce(): bigint {
   globalThis.crypto.getRandomValues(bytes);
   return bytesToBigint(bytes);
 }
+
+export interface UnsignedLegacyTx {
+  chainId: bigint;
+  nonce: bigint;
+  gasPrice: bigint;
+  gasLimit: bigint;
+  to: Uint8Array | null;
+  value: bigint;
+  data: Uint8Array;
+}
+
+/**
+ * Signs an Ethereum legacy transaction with EIP-155 replay protection (v = chainId·2 + 35 + recovery id)
+ * on an `ecdsa` suite — what wallets send. Used by tests and the benchmark's load generator.
+ */
+export function signLegacyTx(suite: CryptoSuite, tx: UnsignedLegacyTx, privateKey: Uint8Array): Uint8Array {
+  if (suite.name !== 'ecdsa') throw new WeftError('UNSUPPORTED', 'Ethereum transactions need an ecdsa suite');
+  const fields: RlpItem[] = [
+    uintToRlp(tx.nonce),
+    uintToRlp(tx.gasPrice),
+    uintToRlp(tx.gasLimit),
+    tx.to ?? new Uint8Array(0),
+    uintToRlp(tx.value),
+    tx.data,
+  ];
+  const digest = suite.hash(
+    rlpEncode([...fields, uintToRlp(tx.chainId), new Uint8Array(0), new Uint8Array(0)]),
+  );
+  const sig = suite.sign(digest, privateKey);
+  const v = tx.chainId * 2n + 35n + BigInt(sig[64] as number);
+  return rlpEncode([
+    ...fields,
+    uintToRlp(v),
+    stripZeros(sig.subarray(0, 32)),
+    stripZeros(sig.subarray(32, 64)),
+  ]);
+}
+
+function stripZeros(bytes: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  return bytes.subarray(i);
+}
