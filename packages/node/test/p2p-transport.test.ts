@@ -296,7 +296,7 @@ describe('p2p transport', () => {
 
   it('survives plain-TCP garbage, HTTP, cert-less TLS, half-open and slowloris handshakes', async () => {
     const [ia, ib] = honest as [Identity, Identity];
-    const a = await startNode(ia, { timeouts: { handshakeMs: 400 } });
+    const a = await startNode(ia, { timeouts: { handshakeMs: 1000 } });
     const b = await startNode(ib, { peers: [a.node.address()] });
     await eventually('a and b connect', () => a.node.peers().length === 1);
     const { port } = a.node.address();
@@ -406,7 +406,7 @@ describe('p2p transport', () => {
 
   it('drops a peer that goes silent, and accepts penalties from the application', async () => {
     const a = await startNode(honest[0] as Identity, {
-      timeouts: { pingIntervalMs: 100, idleTimeoutMs: 400 },
+      timeouts: { pingIntervalMs: 200, idleTimeoutMs: 1500 },
     });
     const quiet = honest[1] as Identity;
     const socket = await rawTlsPeer(quiet, a.node.address());
