@@ -21,6 +21,7 @@ import {
   randomScalar,
   scalarToBytes,
 } from '../src/privacy/group.js';
+import { withPointArena } from '../src/privacy/msm.js';
 import { commit } from '../src/privacy/pedersen.js';
 
 const ctx = utf8ToBytes('chain-7/tx-42');
@@ -197,6 +198,22 @@ describe('Bulletproofs range proofs: soundness', () => {
     expect(() => verifyRange(proof, [], 8)).toThrow(/1…64 values/);
     expect(() => verifyRange(proof, commitments, 12 as RangeBits)).toThrow(/n = 8, 16, 32 or 64/);
     expect(scalarToBytes(0n)).toHaveLength(32);
+  });
+});
+
+describe('Bulletproofs verification inside another arena computation', () => {
+  it('falls back to temporary tables when the persistent area is busy, with the same result', () => {
+    // 64 values × 16 bits = 1024 generators: more than any earlier test made persistent tables for.
+    const values = Array.from({ length: 64 }, (_, i) => BigInt(i * 1000));
+    const { proof, commitments } = prove(values, 16);
+    const bad = proof.slice();
+    bad[100] = (bad[100] as number) ^ 1;
+    withPointArena((a) => {
+      a.alloc(5); // a live temporary: tables cannot be made persistent now
+      expect(verifyRange(proof, commitments, 16, { context: ctx })).toBe(true);
+      expect(verifyRange(bad, commitments, 16, { context: ctx })).toBe(false);
+    });
+    expect(verifyRange(proof, commitments, 16, { context: ctx })).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isWeftError } from '../src/errors.js';
 import { CURVE_ORDER } from '../src/privacy/group.js';
-import { withPointArena } from '../src/privacy/msm.js';
+import { SHIFTED_WINDOWS, withPointArena } from '../src/privacy/msm.js';
 
 const Point = ristretto255.Point;
 const L = CURVE_ORDER;
@@ -102,6 +102,51 @@ describe('multi-scalar multiplication equals noble', () => {
     });
   });
 
+  it('shifted-table MSM (fixed bases) equals noble, across segments and with zero scalars', () => {
+    fc.assert(
+      fc.property(
+        fc.array(scalar, { minLength: 1, maxLength: 20 }),
+        fc.array(scalar, { minLength: 1, maxLength: 5 }),
+        (s1, s2) => {
+          const p1 = s1.map((_, i) => Point.BASE.multiply(BigInt(i) * 1000003n + 11n));
+          const p2 = s2.map((_, i) => Point.BASE.multiply(BigInt(i) * 999983n + 5n).negate());
+          withPointArena((a) => {
+            const t1 = a.alloc(p1.length * SHIFTED_WINDOWS);
+            const t2 = a.alloc(p2.length * SHIFTED_WINDOWS);
+            a.buildShiftedTable(
+              p1.map((p) => a.decode(p.toBytes())),
+              t1,
+            );
+            a.buildShiftedTable(
+              p2.map((p) => a.decode(p.toBytes())),
+              t2,
+            );
+            const got = a.msmPublicShifted([
+              { table: t1, scalars: s1 },
+              { table: t2, scalars: s2 },
+            ]);
+            expect(a.encode(got)).toEqual(expected([...s1, ...s2], [...p1, ...p2]));
+          });
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('persistent blocks survive release and are refused while temporaries are live', () => {
+    withPointArena((a) => {
+      const before = a.mark;
+      const block = a.allocPersistent(2);
+      expect(block).toBe(before);
+      a.kernel.ge_copy(block as number, a.decode(Point.BASE.toBytes()));
+      a.alloc(3);
+      expect(a.allocPersistent(1)).toBeUndefined();
+      a.release(0); // cannot release below the persistent block
+      expect(a.mark).toBe((block as number) + 2 * 160);
+      expect(a.encode(block as number)).toEqual(Point.BASE.toBytes());
+    });
+  });
+
   it('rejects scalars outside [0, ℓ) and mismatched lengths', () => {
     withPointArena((a) => {
       const b = a.decode(Point.BASE.toBytes());
@@ -119,7 +164,7 @@ describe('multi-scalar multiplication equals noble', () => {
   });
 
   it('arenas release their allocations and nest', () => {
-    const before = withPointArena((a) => a.mark);
+    const before = withPointArena((a) => a.mark); // after the persistent block of the test above
     withPointArena((a) => {
       a.alloc(1000);
       const inner = withPointArena((b) => {

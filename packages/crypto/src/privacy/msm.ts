@@ -39,11 +39,17 @@ import { CURVE_ORDER, type Scalar } from './group.js';
 const PAGE = 65536;
 const SCALAR_BITS = 253; // ℓ < 2^253
 
+/** Window of the precomputed shifted tables: 26 windows of 10 bits cover 260 ≥ 253 + 2 bits. */
+export const SHIFTED_WINDOW = 10;
+export const SHIFTED_WINDOWS = 26;
+
 /** A point in the arena: the byte offset of its 160-byte extended-coordinate slot. */
 export type PointRef = number;
 
 export class PointArena {
   readonly kernel: FieldKernel;
+  /** Start of the temporary area; below it live persistent blocks (precomputed tables). */
+  private base = HEAP_BASE;
   private top = HEAP_BASE;
 
   constructor(kernel: FieldKernel) {
@@ -55,7 +61,18 @@ export class PointArena {
   }
 
   release(mark: number): void {
-    this.top = mark;
+    this.top = Math.max(mark, this.base);
+  }
+
+  /**
+   * Reserves `count` point slots that are never released (process-lifetime tables), or returns
+   * undefined when temporaries are live (the block must sit below every temporary).
+   */
+  allocPersistent(count: number): PointRef | undefined {
+    if (this.top !== this.base) return undefined;
+    const ptr = this.alloc(count);
+    this.base = this.top;
+    return ptr;
   }
 
   /** Reserves `count` consecutive point slots and returns the first. */
@@ -187,6 +204,40 @@ export class PointArena {
     return out;
   }
 
+  /**
+   * Writes the shifted copies 2^(c·k)·P (k < SHIFTED_WINDOWS, c = SHIFTED_WINDOW) of each point, in
+   * cached form, to SHIFTED_WINDOWS consecutive slots per point starting at `out`.
+   */
+  buildShiftedTable(points: ArrayLike<PointRef>, out: PointRef): void {
+    const k = this.kernel;
+    const mark = this.mark;
+    const tmp = this.alloc();
+    for (let i = 0; i < points.length; i++) {
+      k.ge_copy(tmp, points[i] as number);
+      for (let w = 0; w < SHIFTED_WINDOWS; w++) {
+        if (w > 0) k.ge_dbln(tmp, tmp, SHIFTED_WINDOW);
+        k.ge_to_cached(out + (i * SHIFTED_WINDOWS + w) * POINT_BYTES, tmp);
+      }
+    }
+    this.release(mark);
+  }
+
+  /**
+   * Σ scalars·points for PUBLIC scalars over points with shifted tables (`buildShiftedTable`):
+   * s·P = Σₖ dₖ·(2^(ck)·P), so every digit of every scalar goes into ONE set of 2^(c−1) buckets —
+   * no doublings and one bucket summation instead of one per window (Pippenger with
+   * precomputation; cf. Bernstein et al., INDOCRYPT 2012, §4, and Bootle et al.'s use in dalek).
+   * Zero scalars are skipped.
+   */
+  msmPublicShifted(
+    segments: readonly { table: PointRef; scalars: readonly Scalar[] }[],
+    out: PointRef = this.alloc(),
+  ): PointRef {
+    for (const seg of segments) checkTerms(seg.scalars, { length: seg.scalars.length });
+    shiftedPippenger(this, out, segments);
+    return out;
+  }
+
   mulPublic(p: PointRef, s: Scalar): PointRef {
     return this.msmPublic([s], [p]);
   }
@@ -235,7 +286,8 @@ function scalarWords(s: Scalar, out: Uint32Array): void {
 
 /**
  * Signed radix-2^c digits dⱼ ∈ [−2^(c−1), 2^(c−1)] with s = Σ dⱼ·2^(cj), written to
- * out[offset + j·stride] for j < windows. Arithmetic only (no data-dependent branch), so it is also
+ * out[offset + j·stride] for j < windows. Needs windows·c ≥ 255 for s < 2^253: the top window then
+ * holds at most c − 2 bits of s plus an incoming carry, below 2^(c−1), so no carry is lost. Arithmetic only (no data-dependent branch), so it is also
  * used for secret scalars with c = 4.
  */
 function recodeSigned(
@@ -276,7 +328,7 @@ function pippengerWindow(n: number): number {
   let best = 0;
   let bestCost = straus;
   for (let c = 2; c <= 16; c++) {
-    const windows = Math.ceil((SCALAR_BITS + 1) / c);
+    const windows = Math.ceil((SCALAR_BITS + 2) / c);
     const cost = windows * (n + (1 << c)) + SCALAR_BITS;
     if (cost < bestCost) {
       bestCost = cost;
@@ -295,7 +347,7 @@ function pippenger(
 ): void {
   const k = a.kernel;
   const n = scalars.length;
-  const windows = Math.ceil((SCALAR_BITS + 1) / c);
+  const windows = Math.ceil((SCALAR_BITS + 2) / c);
   const digits = new Int16Array(n * windows);
   const words = new Uint32Array(8);
   for (let i = 0; i < n; i++) {
@@ -346,6 +398,53 @@ function pippenger(
       k.ge_add_ext(out, out, windowSum);
       started = true;
     }
+  }
+}
+
+function shiftedPippenger(
+  a: PointArena,
+  out: PointRef,
+  segments: readonly { table: PointRef; scalars: readonly Scalar[] }[],
+): void {
+  const k = a.kernel;
+  const c = SHIFTED_WINDOW;
+  const W = SHIFTED_WINDOWS;
+  const bucketCount = 1 << (c - 1);
+  const buckets = a.alloc(bucketCount);
+  const filled = new Uint8Array(bucketCount);
+  const words = new Uint32Array(8);
+  const digits = new Int16Array(W);
+  for (const { table, scalars } of segments) {
+    for (let i = 0; i < scalars.length; i++) {
+      const s = scalars[i] as Scalar;
+      if (s === 0n) continue;
+      scalarWords(s, words);
+      recodeSigned(words, c, W, digits, 0, 1);
+      const row = table + i * W * POINT_BYTES;
+      for (let w = 0; w < W; w++) {
+        const d = digits[w] as number;
+        if (d === 0) continue;
+        const b = (d > 0 ? d : -d) - 1;
+        const bucket = buckets + b * POINT_BYTES;
+        if (filled[b] === 0) {
+          k.ge_copy(bucket, IDENTITY_EXTENDED);
+          filled[b] = 1;
+        }
+        if (d > 0) k.ge_add(bucket, bucket, row + w * POINT_BYTES);
+        else k.ge_sub(bucket, bucket, row + w * POINT_BYTES);
+      }
+    }
+  }
+  const running = a.alloc();
+  k.ge_copy(out, IDENTITY_EXTENDED);
+  let haveRunning = false;
+  for (let b = bucketCount - 1; b >= 0; b--) {
+    if (filled[b] === 1) {
+      if (haveRunning) k.ge_add_ext(running, running, buckets + b * POINT_BYTES);
+      else k.ge_copy(running, buckets + b * POINT_BYTES);
+      haveRunning = true;
+    }
+    if (haveRunning) k.ge_add_ext(out, out, running);
   }
 }
 
