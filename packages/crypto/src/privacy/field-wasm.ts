@@ -264,6 +264,7 @@ function buildKernelModule(): Uint8Array {
     ge_sub: m.declare('ge_sub', [I, I, I], []),
     ge_add_ext: m.declare('ge_add_ext', [I, I, I], []),
     ge_dbl: m.declare('ge_dbl', [I, I], []),
+    ge_dbl_xyz: m.declare('ge_dbl_xyz', [I, I], [], false),
     ge_dbln: m.declare('ge_dbln', [I, I, I], []),
     ge_to_cached: m.declare('ge_to_cached', [I, I], []),
     ge_copy: m.declare('ge_copy', [I, I], []),
@@ -497,34 +498,42 @@ function buildKernelModule(): Uint8Array {
   });
 
   // HWCD'08 §3.3 "dbl-2008-hwcd" (ref10 ge_p2_dbl + ge_p1p1_to_p3): 4M + 4S; T1 is not read.
-  m.define(fn.ge_dbl, (b) => {
-    const r = 0;
-    const p = 1;
-    emitCall(b, fn.fe_sq, t(0), [p, X]); // XX
-    emitCall(b, fn.fe_sq, t(1), [p, Y]); // YY
-    emitCall(b, fn.fe_sq, t(2), [p, Z]);
-    emitCall(b, fn.fe_add_nc, t(2), t(2), t(2)); // B = 2·ZZ
-    emitCall(b, fn.fe_add_nc, t(3), [p, X], [p, Y]);
-    emitCall(b, fn.fe_sq, t(4), t(3)); // (X+Y)²
-    emitCall(b, fn.fe_add_nc, t(5), t(1), t(0)); // Y' = YY + XX
-    emitCall(b, fn.fe_sub_nc, t(6), t(1), t(0)); // Z' = YY − XX
-    emitCall(b, fn.fe_sub_nc, t(7), t(4), t(5)); // X' = 2XY
-    emitCall(b, fn.fe_sub_nc, t(8), t(2), t(6)); // T' = 2ZZ − Z'
-    emitCall(b, fn.fe_mul, [r, X], t(7), t(8));
-    emitCall(b, fn.fe_mul, [r, Y], t(5), t(6));
-    emitCall(b, fn.fe_mul, [r, Z], t(6), t(8));
-    emitCall(b, fn.fe_mul, [r, T], t(7), t(5));
-  });
+  const defineDbl = (index: number, withT: boolean): void => {
+    m.define(index, (b) => {
+      const r = 0;
+      const p = 1;
+      emitCall(b, fn.fe_sq, t(0), [p, X]); // XX
+      emitCall(b, fn.fe_sq, t(1), [p, Y]); // YY
+      emitCall(b, fn.fe_sq, t(2), [p, Z]);
+      emitCall(b, fn.fe_add_nc, t(2), t(2), t(2)); // B = 2·ZZ
+      emitCall(b, fn.fe_add_nc, t(3), [p, X], [p, Y]);
+      emitCall(b, fn.fe_sq, t(4), t(3)); // (X+Y)²
+      emitCall(b, fn.fe_add_nc, t(5), t(1), t(0)); // Y' = YY + XX
+      emitCall(b, fn.fe_sub_nc, t(6), t(1), t(0)); // Z' = YY − XX
+      emitCall(b, fn.fe_sub_nc, t(7), t(4), t(5)); // X' = 2XY
+      emitCall(b, fn.fe_sub_nc, t(8), t(2), t(6)); // T' = 2ZZ − Z'
+      emitCall(b, fn.fe_mul, [r, X], t(7), t(8));
+      emitCall(b, fn.fe_mul, [r, Y], t(5), t(6));
+      emitCall(b, fn.fe_mul, [r, Z], t(6), t(8));
+      if (withT) emitCall(b, fn.fe_mul, [r, T], t(7), t(5));
+    });
+  };
+  defineDbl(fn.ge_dbl, true);
+  // Doubling never reads T, so all but the last of a run of doublings can skip T = X'·Y' (3M + 4S;
+  // ref10's ge_p2_dbl → ge_p1p1_to_p2).
+  defineDbl(fn.ge_dbl_xyz, false);
 
   m.define(fn.ge_dbln, (b) => {
-    emitCall(b, fn.ge_dbl, [0, 0], [1, 0]);
+    // r = p; (n − 1) × T-less doublings; one full doubling.
+    emitCall(b, fn.ge_copy, [0, 0], [1, 0]);
     b.begin(Op.block);
     b.get(2).i32(1).op(Op.i32Sub).tee(2).op(Op.i32Eqz).br(0, Op.brIf);
     b.begin(Op.loop);
-    emitCall(b, fn.ge_dbl, [0, 0], [0, 0]);
+    emitCall(b, fn.ge_dbl_xyz, [0, 0], [0, 0]);
     b.get(2).i32(1).op(Op.i32Sub).tee(2).br(0, Op.brIf);
     b.op(Op.end);
     b.op(Op.end);
+    emitCall(b, fn.ge_dbl, [0, 0], [0, 0]);
   });
 
   m.define(fn.ge_lookup, (b) => {
