@@ -143,6 +143,8 @@ class HeightState {
   committed = false;
   deadline: number | null = null;
   nextResend = 0;
+  /** `${signer}:${view}`: lagging peers we already sent our proposal of that view. */
+  readonly helped = new Set<string>();
   /** Views in which we kept the bytes of a leader's second, conflicting proposal. */
   readonly conflictingKept = new Set<number>();
   /** The first valid proposal seen in each view. */
@@ -645,9 +647,14 @@ class PbftMachine implements Consensus {
   private onViewChange(from: ValidatorId, m: ViewChangeMessage): void {
     const s = this.s;
     if (m.view <= s.view) {
-      // IGNORE, but help: the sender is behind our view; if we lead it, hand it our proposal.
+      // IGNORE, but help: the sender is behind our view; if we lead it, hand it our proposal (once per
+      // peer and view, so small requests cannot make us send blocks without end).
       const own = s.mine.get(ownKey('proposal', s.view));
-      if (own !== undefined) this.emit({ type: 'send', to: from, bytes: own.bytes });
+      const helpKey = `${m.signer}:${s.view}`;
+      if (own !== undefined && !s.helped.has(helpKey)) {
+        s.helped.add(helpKey);
+        this.emit({ type: 'send', to: from, bytes: own.bytes });
+      }
       return;
     }
     const existing = s.viewChanges.get(m.signer)?.get(m.view);
@@ -1058,7 +1065,7 @@ class PbftMachine implements Consensus {
     // At most one set of bytes per sender and hash, so a liar cannot make us check without end.
     const bySameSource = list.findIndex((c) => c.source === source && c.status === 'unchecked');
     if (bySameSource >= 0 && source >= 0) list[bySameSource] = candidate;
-    else if (list.length <= this.validators.length) list.push(candidate);
+    else if (list.length <= this.validators.length || source < 0) list.push(candidate);
     return candidate;
   }
 
