@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { createEVM } from '@ethereumjs/evm';
 import { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Account, Address } from '@ethereumjs/util';
+import { WeftError } from '@weft/crypto/errors';
 import { getSuite } from '@weft/crypto/suites';
 import { createChainCommon } from '@weft/node/execution/evm-config';
 import { createBlockExecutor } from '@weft/node/execution/executor';
@@ -188,7 +189,8 @@ async function runFlat(bytecode) {
   const started = performance.now();
   for (let b = 1; b < blocks.length; b++) {
     const result = await executor.executeBlock(context(3n + BigInt(b)), blocks[b], { mode: 'verify' });
-    if (result.receipts.some((r) => r.status !== 1)) throw new Error('a benchmark transfer failed');
+    if (result.receipts.some((r) => r.status !== 1))
+      throw new WeftError('EXECUTION_ERROR', 'a benchmark transfer failed');
     executed += result.included.length;
     changed += result.diff.changed.accounts + result.diff.changed.slots;
     commit(result);
@@ -213,7 +215,8 @@ async function runMerkle(bytecode) {
     const receipts = [];
     for (const tx of txs) {
       const sender = (await stateManager.getAccount(new Address(tx.sender))) ?? new Account();
-      if (sender.nonce !== tx.nonce) throw new Error('nonce mismatch in the merkle run');
+      if (sender.nonce !== tx.nonce)
+        throw new WeftError('EXECUTION_ERROR', 'nonce mismatch in the merkle run');
       const { intrinsic, floor } = intrinsicGas(tx);
       receipts.push(await runTransaction(evm, block, tx, { intrinsic, floor, senderNonce: sender.nonce }));
     }
@@ -232,7 +235,7 @@ async function runMerkle(bytecode) {
   for (let b = 1; b < blocks.length; b++) {
     const result = await run(context(3n + BigInt(b)), blocks[b]);
     if (result.receipts.some((r) => r.exec.exceptionError !== undefined))
-      throw new Error('a benchmark transfer failed');
+      throw new WeftError('EXECUTION_ERROR', 'a benchmark transfer failed');
     executed += blocks[b].length;
   }
   const seconds = (performance.now() - started) / 1000;

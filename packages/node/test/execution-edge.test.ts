@@ -454,6 +454,27 @@ describe('execution edge cases', () => {
       expect((await counterCall()).output).toEqual(committed);
     });
 
+    it('fails a block on a storage error and recovers once the store answers again', async () => {
+      const original = h.db.get.bind(h.db);
+      // What a failing LevelDB does: reject with its own (non-weft) error.
+      h.db.get = async () => {
+        throw Object.assign(new Error('disk unplugged'), { code: 'EIO' });
+      };
+      const stranger = address(0x5eed);
+      const transfer = tx({ sender: alice, kind: 'legacy', nonce, to: stranger, value: 1n });
+      try {
+        await expect(
+          h.executor.executeBlock(h.context(block), [transfer], { mode: 'verify' }),
+        ).rejects.toMatchObject({
+          code: 'STORAGE_ERROR',
+        });
+      } finally {
+        h.db.get = original;
+      }
+      const retried = await h.executor.executeBlock(h.context(block), [transfer], { mode: 'verify' });
+      expect(retried.receipts[0]!.status).toBe(1);
+    });
+
     it('gives the same receipts and a different root under the sm suite', async () => {
       const runOn = async (suite: 'ecdsa' | 'sm') => {
         const other = await createHarness(suite);

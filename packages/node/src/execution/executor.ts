@@ -213,6 +213,9 @@ class Executor implements BlockExecutor {
       const diff = await engine.view.computeDiff();
       return { receipts, included, invalid, deferred, gasUsed, stateRoot: diff.stateRoot, diff };
     } catch (error) {
+      // An exception (unlike a halt) can leave the EVM's own checkpoint stacks (journal, transient
+      // storage) unbalanced: never reuse that EVM.
+      if (!isWeftError(error, 'INVALID_BLOCK')) this.blockEngine = undefined;
       throw asExecutionError(error);
     } finally {
       engine.view.discardChanges();
@@ -273,11 +276,16 @@ class Executor implements BlockExecutor {
   private async withCallEngine<R>(work: (engine: Engine) => Promise<R>): Promise<R> {
     const engine = this.idleCallEngines.pop() ?? (await this.createEngine());
     engine.view.discardChanges();
+    let reusable = true;
     try {
       return await work(engine);
+    } catch (error) {
+      // As for blocks: after an exception the EVM's checkpoint stacks may be unbalanced.
+      reusable = false;
+      throw error;
     } finally {
       engine.view.discardChanges();
-      if (this.idleCallEngines.length < IDLE_CALL_ENGINES) this.idleCallEngines.push(engine);
+      if (reusable && this.idleCallEngines.length < IDLE_CALL_ENGINES) this.idleCallEngines.push(engine);
     }
   }
 

@@ -176,12 +176,13 @@ export class CommittedState {
     if (!equalBytes(this.suite.hash(diff.accumulator), diff.stateRoot)) {
       throw new WeftError('INVALID_ARGUMENT', 'state diff root does not match its accumulator');
     }
+    // Check everything before changing anything.
     for (const entry of diff.entries) {
       if (stateKeyKind(entry.key) === null) {
         throw new WeftError('INVALID_ARGUMENT', 'state diff holds a key outside the state prefix');
       }
-      this.cache.replace(bytesToKeyString(entry.key), entry.value ?? ABSENT);
     }
+    for (const entry of diff.entries) this.cache.replace(bytesToKeyString(entry.key), entry.value ?? ABSENT);
     this.accumulatorHash = accumulator;
     this.root = diff.stateRoot;
     this.epoch++;
