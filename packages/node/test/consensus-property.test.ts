@@ -96,7 +96,7 @@ describe('consensus property: agreement under random schedules', () => {
         const wronged = sim.penalties.filter((p) => p.severity === 'high' && sim.isHonest(p.peer));
         expect(wronged).toEqual([]);
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 });

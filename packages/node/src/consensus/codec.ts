@@ -1,4 +1,4 @@
-import { assertBytes, concatBytes, utf8ToBytes } from '@weft/crypto/bytes';
+import { assertBytes, utf8ToBytes } from '@weft/crypto/bytes';
 import { WeftError, type WeftErrorCode } from '@weft/crypto/errors';
 import type { CommitCertificate, PreparedCertificate, QuorumSignatures, WalRecord } from './types.js';
 
@@ -87,6 +87,8 @@ export interface CodecLimits {
 
 const DOMAIN_TAG = utf8ToBytes('WEFT-PBFT-V1');
 export type VotePhase = 'proposal' | 'prepare' | 'commit';
+const VOTE_PREIMAGE_LENGTH = 12 + 1 + 8 + 8 + 4 + HASH_LENGTH;
+const VIEW_CHANGE_PREIMAGE_LENGTH = 12 + 1 + 8 + 8 + 4 + 1 + 4 + HASH_LENGTH;
 const PHASE_CODES: Record<VotePhase | 'viewChange', number> = {
   proposal: 1,
   prepare: 2,
@@ -108,7 +110,7 @@ export function voteDigest(
   blockHash: Uint8Array,
 ): Uint8Array {
   assertBytes(blockHash, HASH_LENGTH, 'blockHash');
-  const w = new ByteWriter();
+  const w = new ByteWriter(VOTE_PREIMAGE_LENGTH);
   w.bytes(DOMAIN_TAG).u8(PHASE_CODES[phase]).u64(chainId).u64(height).u32(view).bytes(blockHash);
   return hash(w.finish());
 }
@@ -136,7 +138,7 @@ export function viewChangeDigest(
   view: number,
   prepared: { readonly view: number; readonly blockHash: Uint8Array } | null,
 ): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter(VIEW_CHANGE_PREIMAGE_LENGTH);
   w.bytes(DOMAIN_TAG).u8(PHASE_CODES.viewChange).u64(chainId).u64(height).u32(view);
   if (prepared === null) w.u8(0).u32(0).bytes(new Uint8Array(HASH_LENGTH));
   else {
@@ -151,7 +153,13 @@ export function viewChangeDigest(
 // ---------------------------------------------------------------------------------------------------------
 
 export function encodeMessage(message: ConsensusMessage): Uint8Array {
-  const w = new ByteWriter();
+  const blockLength =
+    message.kind === 'proposal'
+      ? message.block.length
+      : message.kind === 'viewChange'
+        ? (message.preparedBlock?.length ?? 0)
+        : 0;
+  const w = new ByteWriter(256 + blockLength);
   w.u8(CONSENSUS_WIRE_VERSION)
     .u8(KIND_CODES[message.kind])
     .u64(message.chainId)
@@ -375,7 +383,7 @@ export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
  *   prepared = version:u8 0x02 height:u64 view:u32 blockHash:32 quorum blockLen:u32 block
  */
 export function encodeWalRecord(record: WalRecord): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter(64 + (record.type === 'signed' ? record.message.length : record.block.length));
   w.u8(CONSENSUS_WIRE_VERSION);
   if (record.type === 'signed') {
     w.u8(1).u64(record.height).u32(record.message.length).bytes(record.message);
@@ -415,28 +423,44 @@ export function decodeWalRecord(bytes: Uint8Array, limits: CodecLimits): WalReco
 // Byte reader / writer
 // ---------------------------------------------------------------------------------------------------------
 
+/** Appends into one growing buffer; a size hint avoids regrowing around large blocks. */
 class ByteWriter {
-  private readonly parts: Uint8Array[] = [];
+  private buffer: Uint8Array;
+  private view: DataView;
+  private length = 0;
+
+  constructor(sizeHint = 128) {
+    this.buffer = new Uint8Array(sizeHint);
+    this.view = new DataView(this.buffer.buffer);
+  }
 
   u8(value: number): this {
-    return this.uint(value, 1, 0xff);
+    this.checkUint(value, 1, 0xff);
+    this.reserve(1).view.setUint8(this.length, value);
+    this.length += 1;
+    return this;
   }
 
   u16(value: number): this {
-    return this.uint(value, 2, 0xffff);
+    this.checkUint(value, 2, 0xffff);
+    this.reserve(2).view.setUint16(this.length, value);
+    this.length += 2;
+    return this;
   }
 
   u32(value: number): this {
-    return this.uint(value, 4, MAX_U32);
+    this.checkUint(value, 4, MAX_U32);
+    this.reserve(4).view.setUint32(this.length, value);
+    this.length += 4;
+    return this;
   }
 
   u64(value: bigint): this {
     if (typeof value !== 'bigint' || value < 0n || value > MAX_U64) {
       throw new WeftError('INVALID_ARGUMENT', 'a u64 field is out of range');
     }
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigUint64(0, value);
-    this.parts.push(out);
+    this.reserve(8).view.setBigUint64(this.length, value);
+    this.length += 8;
     return this;
   }
 
@@ -452,25 +476,30 @@ class ByteWriter {
   }
 
   bytes(value: Uint8Array): this {
-    this.parts.push(value);
+    this.reserve(value.length).buffer.set(value, this.length);
+    this.length += value.length;
     return this;
   }
 
   finish(): Uint8Array {
-    return concatBytes(...this.parts);
+    return this.length === this.buffer.length ? this.buffer : this.buffer.slice(0, this.length);
   }
 
-  private uint(value: number, size: 1 | 2 | 4, max: number): this {
+  private reserve(size: number): this {
+    if (this.length + size <= this.buffer.length) return this;
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.length + size) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+    this.view = new DataView(grown.buffer);
+    return this;
+  }
+
+  private checkUint(value: number, size: 1 | 2 | 4, max: number): void {
     if (!Number.isInteger(value) || value < 0 || value > max) {
       throw new WeftError('INVALID_ARGUMENT', `a ${size * 8}-bit field is out of range`);
     }
-    const out = new Uint8Array(size);
-    const view = new DataView(out.buffer);
-    if (size === 1) view.setUint8(0, value);
-    else if (size === 2) view.setUint16(0, value);
-    else view.setUint32(0, value);
-    this.parts.push(out);
-    return this;
   }
 }
 
