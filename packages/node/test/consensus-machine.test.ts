@@ -516,6 +516,23 @@ describe('consensus machine: views, WAL and catch-up', () => {
     expect(lone.status()).toMatchObject({ height: 3n, view: 0 });
   });
 
+  it('takes a new validator list at a height boundary: an observer can become a sealer', () => {
+    const m = machine(4); // the outsider: not in the list, so an observer
+    m.handle({ type: 'tick', now: 0 });
+    expect(m.status()).toMatchObject({ isValidator: false, validatorCount: 4, quorum: 3 });
+    const five = [...validators, outsider.id];
+    // leader(2, 0) = five[2]; at height 4 it is five[4], the former observer, who is asked to build.
+    expect(m.handle({ type: 'blockPersisted', height: 1n, validators: five })).toEqual([]);
+    expect(m.status()).toMatchObject({ height: 2n, isValidator: true, validatorCount: 5, quorum: 4 });
+    expect(m.handle({ type: 'blockPersisted', height: 3n })).toEqual([
+      { type: 'buildProposal', height: 4n, view: 0 },
+    ]);
+    // Messages from a validator removed at the boundary are ignored from then on.
+    m.handle({ type: 'blockPersisted', height: 4n, validators: five.slice(1) });
+    expect(m.handle({ ...from(0), bytes: Uint8Array.of(1) })).toEqual([]);
+    expect(of(m.handle({ ...from(1), bytes: Uint8Array.of(1) }), 'penalise')).toHaveLength(1);
+  });
+
   it('rejects broken configuration', () => {
     const bad = (over: Partial<ConsensusOptions>) => () => machine(0, over);
     const code = expect.objectContaining({ code: 'CONFIG_ERROR' });

@@ -210,6 +210,19 @@ describe('consensus simulation: byzantine validators', () => {
     }
   });
 
+  it('block sync refuses forged and under-quorum commit certificates from a byzantine peer', () => {
+    const sim = simulate({
+      seed: 33,
+      validators: 4,
+      byzantine: { 3: ['forgeCertificates'] },
+      crashes: [1, 2, 3, 4, 5, 6].map((i) => ({ node: i % 2, atMs: i * 4_000, downMs: 3_000 })),
+    });
+    sim.run(30_000);
+    expect(sim.forgedSyncBlocksRejected, `seed ${sim.seed}`).toBeGreaterThan(0);
+    expectSafe(sim);
+    expect(sim.minHonestHeight(), `seed ${sim.seed}`).toBeGreaterThanOrEqual(20n);
+  });
+
   it('an equivocating leader, together with loss and a partition, cannot split the honest validators', () => {
     const sim = simulate({
       seed: 32,

@@ -5,7 +5,9 @@ import { getSuite } from '@weft/crypto/suites';
 import { leaderIndex, quorumSize, verifyCommitCertificate } from '../src/consensus/certificate.js';
 import {
   type ConsensusMessage,
+  commitDigest,
   decodeMessage,
+  encodeCertificate,
   encodeMessage,
   type ViewChangeVote,
   viewChangeDigest,
@@ -274,6 +276,7 @@ type SimEvent =
       readonly kind: 'synced';
       readonly node: number;
       readonly epoch: number;
+      readonly source: number;
       readonly blocks: readonly StoredBlock[];
     }
   | {
@@ -371,6 +374,8 @@ export class Simulation {
   /** The one block hash (hex) final at each height, as first seen. */
   readonly decided = new Map<bigint, string>();
   messagesDelivered = 0;
+  /** Blocks with forged or under-quorum certificates that a byzantine sync source served and nodes refused. */
+  forgedSyncBlocksRejected = 0;
   now = 0;
 
   private readonly rng: Rng;
@@ -552,9 +557,13 @@ export class Simulation {
           const parsed = decodeSimBlock(block.block);
           const head = node.chain.at(-1)?.hash ?? GENESIS_HASH;
           if (!ok || parsed === null || !equalBytes(parsed.parent, head)) {
-            this.violations.push(
-              `node ${node.index} was offered an unverifiable block ${block.height} by sync`,
-            );
+            if (this.isHonest(event.source)) {
+              this.violations.push(
+                `node ${node.index} was offered an unverifiable block ${block.height} by sync`,
+              );
+            } else {
+              this.forgedSyncBlocksRejected++;
+            }
             return;
           }
           this.storeBlock(node, block);
@@ -707,28 +716,63 @@ export class Simulation {
     this.feed(node, { type: 'blockPersisted', height: block.height });
   }
 
+  /**
+   * Block sync from a random peer with a longer chain. A byzantine peer with `forgeCertificates` serves a
+   * chain of its own instead, with certificates that are forged or below quorum; the syncing node must
+   * refuse it (`forgedSyncBlocksRejected`).
+   */
   private startSync(node: SimNode, height: bigint): void {
     if (node.syncing) return;
-    let source: SimNode | undefined;
-    for (const peer of this.nodes) {
-      if (peer.index === node.index || !peer.up || this.isCut(peer.index, node.index)) continue;
-      if (
-        peer.chain.length > node.chain.length &&
-        (source === undefined || peer.chain.length > source.chain.length)
-      ) {
-        source = peer;
-      }
-    }
+    const sources = this.nodes.filter(
+      (peer) =>
+        peer.index !== node.index &&
+        peer.up &&
+        !this.isCut(peer.index, node.index) &&
+        peer.chain.length > node.chain.length,
+    );
+    const source = sources[this.rng.int(sources.length)];
     if (source === undefined) return;
-    const blocks = source.chain.slice(node.chain.length, Math.min(source.chain.length, Number(height) - 1));
+    const until = Math.min(source.chain.length, Number(height) - 1);
+    let blocks = source.chain.slice(node.chain.length, until);
     if (blocks.length === 0) return;
+    if (source.behaviours.has('forgeCertificates')) blocks = this.forgedChain(source, node, blocks.length);
     node.syncing = true;
     this.queue.push(this.now + 20 + this.rng.int(30), {
       kind: 'synced',
       node: node.index,
       epoch: node.epoch,
+      source: source.index,
       blocks,
     });
+  }
+
+  private forgedChain(liar: SimNode, victim: SimNode, count: number): StoredBlock[] {
+    const blocks: StoredBlock[] = [];
+    let parent = victim.chain.at(-1)?.hash ?? GENESIS_HASH;
+    const q = quorumSize(this.n);
+    for (let i = 0; i < count; i++) {
+      const height = BigInt(victim.chain.length + 1 + i);
+      const block = encodeSimBlock(height, parent, liar.index, 0, this.nonce++);
+      const hash = this.crypto.hash(block);
+      const own = liar.key.sign(commitDigest(this.crypto.hash, SIM_CHAIN_ID, height, 0, hash));
+      // Either only the liar's genuine signature (below quorum), or a quorum of made-up ones.
+      const underQuorum = this.rng.chance(0.5);
+      const signers = underQuorum ? [liar.index] : Array.from({ length: q }, (_, k) => k);
+      const signatures = signers.map((k) =>
+        k === liar.index ? own : this.rng.bytes(this.crypto.signatureLength),
+      );
+      const certificate = encodeCertificate({
+        chainId: SIM_CHAIN_ID,
+        height,
+        view: 0,
+        blockHash: hash,
+        signers,
+        signatures,
+      });
+      blocks.push({ height, hash, block, certificate });
+      parent = hash;
+    }
+    return blocks;
   }
 
   private isCut(a: number, b: number): boolean {
