@@ -43,6 +43,8 @@ import { VoteTable } from './votes.js';
  * - Send a `tick` first and then every 50–100 ms; time comes only from ticks.
  * - Carry out actions in order. A `persist` record must be durable before any later action of the same
  *   batch is performed: that is what makes the write-ahead log prevent double-signing after a crash.
+ *   Finish one batch before performing the next (a serial event queue): later batches re-send messages
+ *   logged by earlier ones.
  * - Keep the WAL records of the height being decided and pass them back as `restored` on restart (with
  *   `height` = stored head + 1); records of lower heights may be deleted once their block is stored.
  * - Answer `buildProposal` with `proposalBuilt` and `checkProposal` with `proposalChecked` (late or
@@ -50,6 +52,8 @@ import { VoteTable } from './votes.js';
  *   `blockPersisted`; blocks fetched by block sync after `behind` are reported the same way.
  * - Deliver peer messages as `message` with the sender's consensus key as authenticated by the transport;
  *   a node never delivers its own broadcasts back to itself (they are ignored if it does).
+ * - Chain id and heights are u64 `bigint`s, views u32 numbers, validator ids 64-byte public keys.
+ * - Events and actions are listed in `./types.ts`; `status()` is a read-only snapshot for RPC.
  *
  * Protocol (Castro & Liskov, OSDI '99): leader(h, v) = validators[(h + v) mod n] proposes a block; every
  * validator that checked it broadcasts a signed prepare; on 2f+1 prepares it logs its prepared certificate
