@@ -226,7 +226,15 @@ export class Chain extends EventEmitter<ChainEvents> {
         parentStateRoot: this.headHeader.stateRoot,
       },
     );
-    this.pool.drop([...invalid, ...executed.invalid.map((x) => x.tx)]);
+    // An Ethereum transaction whose nonce is ahead of the account waits in the pool for its predecessors;
+    // everything else that can never be valid is dropped.
+    const hopeless = executed.invalid.filter((x) => {
+      const d = x.error.details as { expected?: string; actual?: string } | undefined;
+      const ahead =
+        x.error.code === 'INVALID_TRANSACTION' && d?.expected !== undefined && d.actual !== undefined;
+      return !(ahead && BigInt(d.actual as string) > BigInt(d.expected as string));
+    });
+    this.pool.drop([...invalid, ...hopeless.map((x) => x.tx)]);
     return { ...executed, block: this.assemble(number, timestamp, sealer, executed) };
   }
 

@@ -45,9 +45,16 @@ export class SoloSealer {
     try {
       const { chain } = this.opts;
       if (chain.pool.size > 0) {
+        const t0 = performance.now();
         const prepared = await chain.buildBlock(this.opts.sealer);
+        const t1 = performance.now();
         // An empty result (all candidates invalid) is not sealed: no empty blocks.
         if (prepared.block.transactions.length > 0) await chain.commit(prepared);
+        const t2 = performance.now();
+        if (process.env.WEFT_TIMING)
+          process.stderr.write(
+            `seal txs=${prepared.block.transactions.length} build=${(t1 - t0).toFixed(0)}ms commit=${(t2 - t1).toFixed(0)}ms pool=${chain.pool.size}\n`,
+          );
       }
     } catch (error) {
       this.opts.onError?.(error);

@@ -254,7 +254,9 @@ export async function cmdCall(
     fn,
     await client.call({ to: address, data, ...(typeof flags.from === 'string' ? { from: flags.from } : {}) }),
   );
-  createOutput(json).result({ result }, () => (typeof result === 'string' ? result : toJson(result)));
+  createOutput(json).result({ result }, () =>
+    ['string', 'bigint', 'number', 'boolean'].includes(typeof result) ? String(result) : toJson(result),
+  );
 }
 
 export async function cmdQuery(
