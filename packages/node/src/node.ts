@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Transaction } from '@weft/core/tx';
 import { bytesToHex } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
@@ -5,7 +6,12 @@ import { getSuite } from '@weft/crypto/suites';
 import { Chain } from './chain/chain.js';
 import { SoloSealer } from './chain/solo-sealer.js';
 import { loadNodeDir } from './config.js';
+import type { ConsensusTimeouts } from './consensus/types.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
+import { ConsensusDriver } from './network/consensus-driver.js';
+import { TxGossip } from './network/gossip.js';
+import { MESSAGE_TYPES } from './network/protocol.js';
+import { createP2pNode, type P2pNode } from './p2p/transport.js';
 import { RpcServer } from './rpc/server.js';
 
 export const CLIENT_VERSION = 'weft/0.1.0';
@@ -16,6 +22,7 @@ export const CLIENT_VERSION = 'weft/0.1.0';
  */
 export interface StartNodeOptions {
   dir: string;
+  consensusTimeouts?: Partial<ConsensusTimeouts>;
   logLevel?: LogLevel;
   logJson?: boolean;
   log?: Logger;
@@ -49,18 +56,66 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   });
 
   let sealer: SoloSealer | undefined;
-  if (sealers.length === 1 && self?.role === 'sealer') {
-    sealer = new SoloSealer({
-      chain,
-      sealer: suite.addressFromPublicKey(publicKey),
-      onError: (error) => log('error', 'sealing failed', { error: String(error) }),
-    });
-  } else if (sealers.length > 1) {
+  let p2p: P2pNode | undefined;
+  let driver: ConsensusDriver | undefined;
+  let gossip: TxGossip | undefined;
+  const validators = sealers.map((n) => n.nodeId);
+  const admitted = new Set(genesis.nodes.map((n) => bytesToHex(n.nodeId).slice(2)));
+  try {
+    if (genesis.nodes.length === 1 && self?.role === 'sealer') {
+      // A one-node chain: no peers, no votes; blocks on a timer while transactions wait.
+      sealer = new SoloSealer({
+        chain,
+        sealer: suite.addressFromPublicKey(publicKey),
+        onError: (error) => log('error', 'sealing failed', { error: String(error) }),
+      });
+    } else {
+      if (!self) {
+        throw new WeftError(
+          'CONFIG_ERROR',
+          `node id ${nodeId.slice(0, 18)}… is not in the genesis node list`,
+        );
+      }
+      p2p = await createP2pNode({
+        listenHost: config.p2p.host,
+        listenPort: config.p2p.port,
+        tls: {
+          certPem: readFileSync(loaded.resolve(config.tls.cert), 'utf8'),
+          keyPem: readFileSync(loaded.resolve(config.tls.key), 'utf8'),
+          caPem: readFileSync(loaded.resolve(config.tls.ca), 'utf8'),
+          chainPem: readFileSync(loaded.resolve(config.tls.org), 'utf8'),
+        },
+        selfId: publicKey,
+        isAdmitted: (id) => admitted.has(bytesToHex(id).slice(2)),
+        peers: config.p2p.peers,
+        messageTypes: MESSAGE_TYPES,
+        logger: {
+          debug: (m, f) => log('debug', m, f),
+          info: (m, f) => log('info', m, f),
+          warn: (m, f) => log('warn', m, f),
+        },
+      });
+      driver = new ConsensusDriver({
+        chain,
+        p2p,
+        privateKey: loaded.privateKey,
+        publicKey,
+        validatorsAt: () => validators,
+        log,
+        ...(options.consensusTimeouts ? { timeouts: options.consensusTimeouts } : {}),
+      });
+      gossip = new TxGossip({ chain, p2p, log });
+      await driver.start();
+      log('info', 'p2p listening', {
+        address: `${config.p2p.host}:${p2p.address().port}`,
+        sealers: validators.length,
+        role: self.role,
+      });
+    }
+  } catch (error) {
+    await p2p?.close();
     await chain.close();
-    throw new WeftError(
-      'UNSUPPORTED',
-      'this build runs single-sealer chains only; multi-sealer consensus is not wired yet',
-    );
+    throw error;
   }
   chain.on('block', (block) => {
     log('info', 'block committed', {
@@ -73,15 +128,32 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const submitTransaction = async (raw: Uint8Array): Promise<Transaction> => {
     const tx = await chain.pool.addRaw(raw);
     sealer?.notePending();
+    gossip?.announce(raw);
     return tx;
   };
   const startedAt = Date.now();
+  const consensusStatus = () => {
+    const s = driver?.status();
+    if (!s) return { algorithm: 'solo', sealers: sealers.length };
+    return {
+      algorithm: 'pbft',
+      height: `0x${s.height.toString(16)}`,
+      view: s.view,
+      phase: s.phase,
+      leader: bytesToHex(s.leader),
+      isValidator: s.isValidator,
+      sealers: s.validatorCount,
+      quorum: s.quorum,
+      syncing: s.syncing,
+      peersAhead: s.peersAhead,
+    };
+  };
   const rpc = new RpcServer(
     {
       chain,
       clientVersion: CLIENT_VERSION,
       submitTransaction,
-      peers: () => [],
+      peers: () => p2p?.peers() ?? [],
       nodeStatus: () => ({
         name: config.name,
         nodeId,
@@ -92,7 +164,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         pendingTransactions: chain.pool.size,
         suite: suite.name,
         chainId: `0x${chain.chainId.toString(16)}`,
-        consensus: { algorithm: 'solo', sealers: sealers.length },
+        consensus: consensusStatus(),
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       }),
     },
@@ -123,6 +195,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       closing ??= (async () => {
         await rpc.close();
         await sealer?.stop();
+        await driver?.stop();
+        gossip?.close();
+        await p2p?.close();
         await chain.close();
         log('info', 'node stopped');
       })();

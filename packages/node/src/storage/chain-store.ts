@@ -1,6 +1,6 @@
 import { type Block, type BlockHeader, createBlock, decodeHeader, encodeHeader } from '@weft/core/block';
 import { decodeReceipt, encodeReceipt, type Receipt } from '@weft/core/receipt';
-import { rlpBytes, rlpDecode, rlpEncode, rlpList } from '@weft/core/rlp';
+import { type RlpItem, rlpBytes, rlpDecode, rlpEncode, rlpList } from '@weft/core/rlp';
 import { decodeTransaction, type Transaction } from '@weft/core/tx';
 import { bytesToHex, concatBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
@@ -180,6 +180,50 @@ export class ChainStore implements KeyValueReader {
       return decodeTransaction(this.suite, v.subarray(12), Number.MAX_SAFE_INTEGER);
     });
     return createBlock(this.suite, header, transactions, await this.getCertificate(number));
+  }
+
+  /** A block as block sync sends it: `rlp([headerFields, [rawTx…], certificate])`, with no decoding. */
+  async getEncodedBlock(number: bigint): Promise<Uint8Array | undefined> {
+    const n = u64(number);
+    const header = await this.get(key('H', n));
+    if (header === undefined) return undefined;
+    const raws = await this.getRawTransactions(number);
+    return rlpEncode([
+      rlpDecode(header, 'stored header'),
+      raws,
+      await this.getCertificate(number),
+    ] as RlpItem[]);
+  }
+
+  // --- consensus write-ahead log ('w' ‖ height ‖ sequence → record)
+
+  /** Appends a WAL record durably (fsync) before resolving. */
+  async appendWal(height: bigint, sequence: number, record: Uint8Array): Promise<void> {
+    const seq = new Uint8Array(4);
+    new DataView(seq.buffer).setUint32(0, sequence);
+    await this.db.put(key('w', concatBytes(u64(height), seq)), record, { sync: true });
+  }
+
+  /** WAL records at or above `fromHeight`, in write order. */
+  async readWal(fromHeight: bigint): Promise<{ height: bigint; sequence: number; record: Uint8Array }[]> {
+    const out: { height: bigint; sequence: number; record: Uint8Array }[] = [];
+    for await (const [k, v] of this.db.iterator({ gte: key('w', u64(fromHeight)), lt: enc.encode('x') })) {
+      out.push({
+        height: readU64(k, 1),
+        sequence: new DataView(k.buffer, k.byteOffset, k.byteLength).getUint32(9),
+        record: v,
+      });
+    }
+    return out;
+  }
+
+  /** Batch operations deleting the WAL below `height` (written with the block that makes it obsolete). */
+  async walDeletionOps(belowHeight: bigint): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [];
+    for await (const k of this.db.keys({ gte: key('w', u64(0n)), lt: key('w', u64(belowHeight)) })) {
+      ops.push({ type: 'del', key: k });
+    }
+    return ops;
   }
 
   /** Raw transactions of a block, without decoding (for block sync and proofs). */
