@@ -49,6 +49,33 @@ export interface GenesisAccount {
   readonly storage?: readonly [slot: Uint8Array, value: Uint8Array][];
 }
 
+/**
+ * The governance committee (FISCO BCOS 3.x's committee): organisations' accounts with voting weights,
+ * and the thresholds a proposal must meet. A genesis without one runs ungoverned: no system contracts,
+ * settings fixed at their genesis values.
+ */
+export interface CommitteeMember {
+  /** The member organisation's 20-byte account. */
+  readonly address: Uint8Array;
+  readonly weight: number;
+}
+
+export interface CommitteeConfig {
+  readonly members: readonly CommitteeMember[];
+  /** Percent (0–100) of the total weight that must vote before a proposal can pass. */
+  readonly participationRate: number;
+  /** Percent (1–100) of the voted weight that must vote for. */
+  readonly approvalRate: number;
+  /** Blocks a proposal stays open unless its proposer names another period. */
+  readonly votingPeriod: number;
+}
+
+export const DEFAULT_COMMITTEE_RATES = {
+  participationRate: 67,
+  approvalRate: 67,
+  votingPeriod: 10_000,
+} as const;
+
 export interface GenesisConfig {
   readonly chainId: bigint;
   readonly chainName: string;
@@ -58,6 +85,8 @@ export interface GenesisConfig {
   readonly nodes: readonly GenesisNode[];
   readonly settings: SystemSettings;
   readonly alloc: readonly GenesisAccount[];
+  /** Absent in genesis files written before governance existed: such chains are ungoverned. */
+  readonly committee?: CommitteeConfig;
 }
 
 function fail(field: string, expected: string): never {
@@ -118,6 +147,39 @@ export function parseSettings(value: unknown, field = 'settings'): SystemSetting
   return settings;
 }
 
+export function parseCommittee(value: unknown, field = 'committee'): CommitteeConfig {
+  const o = asObject(value, field);
+  if (!Array.isArray(o.members) || o.members.length === 0 || o.members.length > 256) {
+    fail(`${field}.members`, 'an array of 1–256 members');
+  }
+  const members = o.members.map((m, i) => {
+    const member = asObject(m, `${field}.members[${i}]`);
+    return {
+      address: asBytes(member.address, `${field}.members[${i}].address`, 20),
+      weight: asInt(member.weight ?? 1, `${field}.members[${i}].weight`, 1, 1_000_000),
+    };
+  });
+  if (new Set(members.map((m) => bytesToHex(m.address))).size !== members.length) {
+    fail(`${field}.members`, 'free of duplicate addresses');
+  }
+  const pick = (key: keyof typeof DEFAULT_COMMITTEE_RATES) => o[key] ?? DEFAULT_COMMITTEE_RATES[key];
+  return {
+    members,
+    participationRate: asInt(pick('participationRate'), `${field}.participationRate`, 0, 100),
+    approvalRate: asInt(pick('approvalRate'), `${field}.approvalRate`, 1, 100),
+    votingPeriod: asInt(pick('votingPeriod'), `${field}.votingPeriod`, 1, 10_000_000),
+  };
+}
+
+export function committeeToJson(c: CommitteeConfig): Record<string, unknown> {
+  return {
+    members: c.members.map((m) => ({ address: bytesToHex(m.address), weight: m.weight })),
+    participationRate: c.participationRate,
+    approvalRate: c.approvalRate,
+    votingPeriod: c.votingPeriod,
+  };
+}
+
 export function parseGenesis(json: unknown): GenesisConfig {
   const o = asObject(json, 'the genesis file');
   const suite = o.suite;
@@ -169,6 +231,7 @@ export function parseGenesis(json: unknown): GenesisConfig {
             }),
       };
     }),
+    ...(o.committee === undefined ? {} : { committee: parseCommittee(o.committee) }),
   };
 }
 
@@ -201,6 +264,7 @@ export function genesisToJson(g: GenesisConfig): Record<string, unknown> {
         ? {}
         : { storage: Object.fromEntries(a.storage.map(([k, v]) => [bytesToHex(k), bytesToHex(v)])) }),
     })),
+    ...(g.committee === undefined ? {} : { committee: committeeToJson(g.committee) }),
   };
 }
 
