@@ -170,6 +170,29 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     },
     { host: config.rpc.host, port: config.rpc.port, log },
   );
+  // Consensus and membership status (what Ethereum lacks lives under weft_*).
+  const nodeList = (role: 'sealer' | 'observer') =>
+    genesis.nodes
+      .filter((n) => n.role === role)
+      .map((n) => ({
+        nodeId: bytesToHex(n.nodeId),
+        org: n.org,
+        address: bytesToHex(suite.addressFromPublicKey(n.nodeId)),
+        connected:
+          bytesToHex(n.nodeId) === nodeId ||
+          (p2p?.peers().some((p) => `0x${p.id}` === bytesToHex(n.nodeId)) ?? false),
+      }));
+  rpc.methods.set('weft_consensusStatus', () => consensusStatus());
+  rpc.methods.set('weft_sealers', () => nodeList('sealer'));
+  rpc.methods.set('weft_observers', () => nodeList('observer'));
+  rpc.methods.set('weft_syncStatus', () => {
+    const s = driver?.status();
+    return {
+      syncing: s?.syncing ?? false,
+      head: `0x${chain.head.number.toString(16)}`,
+      peersAhead: s?.peersAhead ?? 0,
+    };
+  });
   let address: { address: string; port: number };
   try {
     address = await rpc.listen();

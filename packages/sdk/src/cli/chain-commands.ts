@@ -178,6 +178,18 @@ async function signerFor(client: WeftClient, flags: Flags) {
   return { info, signer: createSigner(getSuite(key.suite), key.privateKey) };
 }
 
+function describeConsensus(c: Record<string, unknown>): string {
+  if (c.algorithm !== 'pbft') return `${String(c.algorithm)} (${String(c.sealers)} sealer)`;
+  const leader = String(c.leader);
+  return [
+    `pbft, deciding height ${BigInt(String(c.height))} in view ${String(c.view)} (${String(c.phase)})`,
+    `leader ${leader.slice(0, 10)}…${leader.slice(-6)}`,
+    `${String(c.sealers)} sealers, quorum ${String(c.quorum)}`,
+    ...(c.isValidator ? [] : ['this node observes']),
+    ...(c.syncing ? ['syncing'] : []),
+  ].join('; ');
+}
+
 function describeReceipt(r: RpcReceipt): string {
   const ok = r.status === '0x1';
   return [
@@ -269,11 +281,12 @@ export async function cmdQuery(
   const client = createClient(rpcUrl(flags));
   const arg = positional[0];
   if (kind === 'status') {
-    const [status, info] = await Promise.all([
+    const [status, info, peers] = await Promise.all([
       client.request<Record<string, unknown>>('weft_nodeStatus'),
       client.chainInfo(),
+      client.request<{ id: string }[]>('weft_peers'),
     ]);
-    out.result({ ...status, chainName: info.chainName }, () =>
+    out.result({ ...status, chainName: info.chainName, peers }, () =>
       [
         `node        ${String(status.name)} (${String(status.role)})`,
         `chain       ${info.chainName} id ${info.chainId} crypto ${info.suite}`,
@@ -281,7 +294,8 @@ export async function cmdQuery(
         `head        ${String(status.blockHash)}`,
         `state root  ${String(status.stateRoot)}`,
         `pending     ${String(status.pendingTransactions)}`,
-        `consensus   ${toJson(status.consensus).replace(/\s+/g, ' ')}`,
+        `consensus   ${describeConsensus(status.consensus as Record<string, unknown>)}`,
+        `peers       ${peers.length}${peers.length ? ` (${peers.map((p) => `${String(p.id).slice(0, 8)}…`).join(', ')})` : ''}`,
       ].join('\n'),
     );
     return;
