@@ -25,6 +25,8 @@ export interface TxPoolOptions {
   isCommitted: (hash: Uint8Array) => Promise<boolean>;
   /** Returns a reason when the sender may not transact (e.g. a frozen account), else null. */
   senderRefusal?: (sender: Uint8Array) => string | null;
+  /** Returns a reason when governance refuses the transaction (frozen contract, deploy right, method ACL). */
+  txRefusal?: (tx: Transaction) => string | null;
   /** How far beyond the account nonce an Ethereum transaction may be queued. */
   maxNonceGap?: number;
   /** Total raw bytes the pool keeps at most. */
@@ -99,6 +101,8 @@ export class TxPool {
     assertTxRules(tx, { chainId: this.opts.chainId, settings, blockNumber: this.opts.nextBlockNumber() });
     const refusal = this.opts.senderRefusal?.(tx.sender);
     if (refusal) throw new WeftError('SENDER_NOT_ALLOWED', refusal);
+    const txRefusal = this.opts.txRefusal?.(tx);
+    if (txRefusal) throw new WeftError('SENDER_NOT_ALLOWED', txRefusal);
     if (
       this.byHash.size >= settings.txPoolLimit ||
       this.bytes + tx.raw.length > (this.opts.maxBytes ?? 256 * 1024 * 1024)
