@@ -8,6 +8,8 @@ import { WeftError } from '@weft/crypto/errors';
 import type { CryptoSuite } from '@weft/crypto/suite';
 import { type BlockExecutor, createBlockExecutor } from '../execution/executor.js';
 import type { BlockContext, ExecutedBlock } from '../execution/types.js';
+import { systemContractAlloc } from '../governance/genesis-alloc.js';
+import { createGovernanceReader, type GovernanceReader } from '../governance/reader.js';
 import { stateDiffToBatch } from '../state/committed.js';
 import { createFlatStateManager } from '../state/flat-state-manager.js';
 import { type BatchOp, ChainStore } from '../storage/chain-store.js';
@@ -40,6 +42,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   readonly store: ChainStore;
   readonly executor: BlockExecutor;
   readonly pool: TxPool;
+  /** Governance state at the head (settings, membership, permissions): docs/governance.md. */
+  readonly governance: GovernanceReader;
   private headHeader: BlockHeader;
   private headHashValue: Uint8Array;
   /** Native tx hashes committed in the last replay window (only they need it: Ethereum kinds use nonces). */
@@ -55,6 +59,19 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.executor = executor;
     this.headHeader = head.header;
     this.headHashValue = head.hash;
+    this.governance = createGovernanceReader({
+      genesis: opts.genesis,
+      call: async (to, data) => {
+        const result = await this.executor.call(
+          this.blockContext(this.headHeader.number + 1n, this.headHeader.timestamp, new Uint8Array(20)),
+          { to, data },
+        );
+        if (result.status !== 1) {
+          throw new WeftError('EXECUTION_ERROR', `system contract call reverted: ${result.revertReason}`);
+        }
+        return result.output;
+      },
+    });
     this.pool = new TxPool({
       suite: opts.suite,
       chainId: opts.genesis.chainId,
@@ -62,6 +79,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       nextBlockNumber: () => this.headHeader.number + 1n,
       accountNonce: (address) => this.executor.getNonce(address),
       isCommitted: async (hash) => this.isRecentlyCommitted(hash),
+      txRefusal: (tx) => this.governance.txRefusal(tx)?.message ?? null,
     });
   }
 
@@ -113,6 +131,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         }
       }
       const chain = new Chain(opts, store, executor, head);
+      await chain.governance.refresh();
       await chain.loadReplayWindow();
       return chain;
     } catch (error) {
@@ -127,7 +146,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     executor: BlockExecutor,
   ): Promise<Block> {
     const { suite, genesis } = opts;
-    const applied = await executor.applyGenesis(genesis.alloc);
+    const applied = await executor.applyGenesis([...genesis.alloc, ...systemContractAlloc(genesis)]);
     const header: BlockHeader = {
       parentHash: new Uint8Array(32),
       number: 0n,
@@ -161,8 +180,9 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
   }
 
+  /** The settings of the next block (governance changes apply from the block after the one that made them). */
   get settings(): SystemSettings {
-    return this.genesis.settings;
+    return this.governance.settingsAt(this.headHeader.number + 1n);
   }
 
   get head(): BlockHeader {
@@ -212,6 +232,8 @@ export class Chain extends EventEmitter<ChainEvents> {
         assertTxRules(tx, ruleCtx);
         if (tx.kind === 'weft' && this.isRecentlyCommitted(tx.hash))
           throw new WeftError('REPLAYED_TRANSACTION', 'replay');
+        const refusal = this.governance.txRefusal(tx);
+        if (refusal) throw refusal;
         candidates.push(tx);
       } catch {
         invalid.push(tx);
@@ -285,6 +307,9 @@ export class Chain extends EventEmitter<ChainEvents> {
       if (this.isRecentlyCommitted(tx.hash)) throw bad(`transaction ${hex} is a replay`);
       try {
         assertTxRules(tx, ruleCtx);
+        // Frozen accounts and contracts, deploy rights, method ACLs: as of the parent block, on every node.
+        const refusal = this.governance.txRefusal(tx);
+        if (refusal) throw refusal;
       } catch (cause) {
         throw new WeftError('INVALID_BLOCK', `block ${h.number}: transaction ${hex} breaks the rules`, {
           penalise: true,
@@ -331,6 +356,8 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.executor.stateManager.applyCommitted(prepared.diff);
     this.headHeader = block.header;
     this.headHashValue = block.hash;
+    // Before anything builds on this block: its governance changes rule the next one.
+    if (this.governance.isTouchedBy(block.transactions, prepared.receipts)) await this.governance.refresh();
     this.rememberNativeTxs(
       block.header.number,
       block.transactions.filter((tx) => tx.kind === 'weft').map((tx) => bytesToHex(tx.hash)),
