@@ -9,6 +9,7 @@ import type { Chain } from '../chain/chain.js';
 import type { CallRequest } from '../execution/types.js';
 import { type FilterCriteria, type LogMatch, parseFilterCriteria, queryLogs } from './filters.js';
 import { formatBlock, formatHeader, formatReceipt, formatTransaction } from './format.js';
+import { registerGovernanceMethods } from './governance.js';
 import { data, parseAddress, parseData, parseHash, parseQuantity, quantity } from './hex.js';
 
 /**
@@ -429,5 +430,6 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
   m.set('weft_getTransactionProof', (p) => proofOf(p, 'transaction'));
   m.set('weft_getReceiptProof', (p) => proofOf(p, 'receipt'));
   m.set('weft_getPendingCount', () => chain.pool.size);
+  registerGovernanceMethods(m, chain);
   return m;
 }
