@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SETTINGS, type GenesisConfig, genesisToJson } from '@weft/core/genesis';
+import {
+  DEFAULT_COMMITTEE_RATES,
+  DEFAULT_SETTINGS,
+  type GenesisConfig,
+  genesisToJson,
+} from '@weft/core/genesis';
 import { bytesToHex } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import type { SuiteName } from '@weft/crypto/suite';
@@ -26,6 +31,8 @@ export interface InitResult {
   chainId: string;
   suite: SuiteName;
   nodes: { name: string; dir: string; nodeId: string; rpcUrl: string; p2p: string }[];
+  /** The governance committee: one account per organisation, its key in orgs/<org>/account.key. */
+  committee: { org: string; address: string; keyFile: string }[];
 }
 
 export function parseIntFlag(
@@ -86,8 +93,11 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
   writeSecret(join(opts.dir, 'ca', 'ca.key'), ca.keyPem);
 
   const nodes: InitResult['nodes'] = [];
+  const committee: InitResult['committee'] = [];
   const keys: { privateKey: Uint8Array; publicKey: Uint8Array }[] = [];
   for (let i = 0; i < opts.nodes; i++) keys.push(suite.generateKeyPair());
+  // Each organisation's committee account (docs/governance.md); separate from its nodes' consensus keys.
+  const orgAccounts = keys.map(() => suite.generateKeyPair());
   const genesis: GenesisConfig = {
     chainId: opts.chainId,
     chainName: `weft-${opts.chainId}`,
@@ -96,6 +106,10 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
     nodes: keys.map((k, i) => ({ nodeId: k.publicKey, org: `org${i}`, role: 'sealer' as const })),
     settings: DEFAULT_SETTINGS,
     alloc: [],
+    committee: {
+      members: orgAccounts.map((k) => ({ address: suite.addressFromPublicKey(k.publicKey), weight: 1 })),
+      ...DEFAULT_COMMITTEE_RATES,
+    },
   };
   const genesisJson = `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`;
   writeFileSync(join(opts.dir, 'genesis.json'), genesisJson);
@@ -109,6 +123,14 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
     const org = await createOrgCert(ca, { orgName: `org${i}` });
     writeFileSync(join(orgDir, 'org.crt'), org.certPem);
     writeSecret(join(orgDir, 'org.key'), org.keyPem);
+    const account = orgAccounts[i] as (typeof orgAccounts)[number];
+    const accountAddress = bytesToHex(suite.addressFromPublicKey(account.publicKey));
+    writeSecret(join(orgDir, 'account.key'), `${bytesToHex(account.privateKey)}\n`);
+    writeFileSync(
+      join(orgDir, 'account.json'),
+      `${JSON.stringify({ org: `org${i}`, address: accountAddress })}\n`,
+    );
+    committee.push({ org: `org${i}`, address: accountAddress, keyFile: join(orgDir, 'account.key') });
     const nodeCert = await createNodeCert(org, { nodeName: name, consensusPublicKey: key.publicKey });
     writeFileSync(join(nodeDir, 'tls', 'ca.crt'), ca.certPem);
     writeFileSync(join(nodeDir, 'tls', 'org.crt'), org.certPem);
@@ -135,7 +157,7 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
       p2p: `${opts.host}:${opts.p2pPort + i}`,
     });
   }
-  return { dir: opts.dir, chainId: opts.chainId.toString(), suite: opts.crypto, nodes };
+  return { dir: opts.dir, chainId: opts.chainId.toString(), suite: opts.crypto, nodes, committee };
 }
 
 export async function cmdInit(
@@ -148,6 +170,8 @@ export async function cmdInit(
     [
       `Network written to ${result.dir} (chain id ${result.chainId}, crypto ${result.suite})`,
       ...result.nodes.map((n) => `  ${n.name}: rpc ${n.rpcUrl}  p2p ${n.p2p}  dir ${n.dir}`),
+      `Committee: ${result.committee.map((c) => `${c.org} ${c.address}`).join(', ')}`,
+      `  (vote as an organisation with: weft gov vote ID yes --key-file ${result.committee[0]?.keyFile ?? ''})`,
       `Run one node with: weft node --dir ${result.nodes[0]?.dir ?? ''}`,
       `Run them all with: weft up --dir ${result.dir}`,
     ].join('\n'),
