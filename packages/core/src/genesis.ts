@@ -25,7 +25,7 @@ export interface SystemSettings {
 export const DEFAULT_SETTINGS: SystemSettings = {
   blockGasLimit: 3_000_000_000n,
   txGasLimit: 300_000_000n,
-  maxTxsPerBlock: 4000,
+  maxTxsPerBlock: 1000,
   sealIntervalMs: 100,
   blockLimitWindow: 1000,
   maxTxBytes: 128 * 1024,

@@ -64,6 +64,13 @@ interface PeerStatus {
 
 const SYNC_TIMEOUT_MS = 5_000;
 
+/**
+ * A height includes building and executing a block on the leader and executing it again on every
+ * follower, on machines that may be busy; a view change that fires while an honest leader is still
+ * working costs more than it saves, so the defaults are generous (the machine's own are tighter).
+ */
+const DRIVER_TIMEOUTS: Partial<ConsensusTimeouts> = { proposalMs: 10_000, viewChangeBaseMs: 4_000 };
+
 export class ConsensusDriver {
   private readonly opts: ConsensusDriverOptions;
   private readonly chain: Chain;
@@ -109,7 +116,7 @@ export class ConsensusDriver {
       self: isValidator ? this.opts.publicKey : null,
       height,
       crypto: consensusCryptoFromSuite(chain.suite, isValidator ? this.opts.privateKey : null),
-      ...(this.opts.timeouts ? { timeouts: this.opts.timeouts } : {}),
+      timeouts: { ...DRIVER_TIMEOUTS, ...this.opts.timeouts },
       limits: { maxBlockBytes: MAX_BLOCK_BYTES },
       restored,
     });

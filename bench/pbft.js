@@ -1,0 +1,136 @@
+// Four sealers on this machine: ERC-20 `transfer` load from this process (separate from the nodes),
+// sustained, with TPS and submit-to-final latency; then the catch-up speed of a sealer that missed
+// ≥ 10,000 transactions. The last line is one JSON object.
+//
+//   node bench/pbft.js [--seconds 60] [--senders 200] [--catchup-txs 10000] [--skip-catchup]
+import { parseArgs } from 'node:util';
+import { bytesToHex } from '../packages/crypto/dist/bytes.js';
+import {
+  addressOf,
+  deterministicKeys,
+  rpc,
+  runLoad,
+  setupToken,
+  signTransfers,
+  sleep,
+  startNodeProcess,
+  startWeftNetwork,
+  waitForRpc,
+} from './lib/load.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    senders: { type: 'string', default: '200' },
+    'catchup-txs': { type: 'string', default: '10000' },
+    'skip-catchup': { type: 'boolean', default: false },
+    'max-tps': { type: 'string', default: '3000' },
+  },
+});
+const seconds = Number(values.seconds);
+const log = (m) => process.stderr.write(`[pbft] ${m}\n`);
+
+const net = await startWeftNetwork({ nodes: 4 });
+const summary = { bench: 'pbft', nodes: 4, seconds };
+try {
+  const url = net.urls[0];
+  const deployer = deterministicKeys(1, 'deployer')[0];
+  const senders = deterministicKeys(Number(values.senders), 'sender');
+  log('deploying the token and funding senders…');
+  const token = await setupToken(url, 20200n, deployer, senders);
+  const nonces = senders.map(() => 0n);
+  const total = Math.ceil(seconds * Number(values['max-tps']));
+  log(`signing ${total} transfers…`);
+  const txs = await signTransfers({
+    chainId: 20200n,
+    token,
+    senderKeys: senders,
+    total,
+    startNonces: nonces,
+  });
+  log(`load for ${seconds} s against 4 sealers…`);
+  const r = await runLoad({
+    url,
+    txs,
+    durationMs: seconds * 1000,
+    onProgress: (p) => log(`${p.seconds.toFixed(0)} s: ${p.done} final, ${p.inFlight} in flight`),
+  });
+  for (let i = 0; i < senders.length; i++)
+    nonces[i] += BigInt(Math.floor(r.sent / senders.length) + (i < r.sent % senders.length ? 1 : 0));
+  console.log(
+    `4 sealers, ERC-20 transfer: ${r.tps.toFixed(0)} TPS, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, final ${r.final}/${r.sent}, rejected ${r.rejected}, over ${r.seconds.toFixed(1)} s`,
+  );
+  Object.assign(summary, {
+    tps: Math.round(r.tps),
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    final: r.final,
+    sent: r.sent,
+    rejected: r.rejected,
+  });
+  // Same state everywhere.
+  const head = BigInt(await rpc(net.urls[3], 'eth_blockNumber'));
+  const roots = await Promise.all(
+    net.urls.map((u) =>
+      rpc(u, 'eth_getBlockByNumber', [`0x${head.toString(16)}`, false]).then((b) => b?.stateRoot),
+    ),
+  );
+  summary.sameStateRoot = roots.every((x) => x === roots[0]);
+  console.log(`state root at block ${head} equal on all 4 nodes: ${summary.sameStateRoot}`);
+
+  if (!values['skip-catchup']) {
+    const missed = Number(values['catchup-txs']);
+    log('stopping node3…');
+    net.children[3].kill('SIGTERM');
+    await new Promise((r) => net.children[3].once('exit', r));
+    const before = BigInt(await rpc(url, 'eth_blockNumber'));
+    const startNonces = await Promise.all(
+      senders.map(async (k) =>
+        BigInt(await rpc(url, 'eth_getTransactionCount', [bytesToHex(addressOf(k)), 'latest'])),
+      ),
+    );
+    const more = await signTransfers({
+      chainId: 20200n,
+      token,
+      senderKeys: senders,
+      total: missed,
+      startNonces,
+    });
+    log(`sending ${missed} transfers while node3 is down…`);
+    const r2 = await runLoad({ url, txs: more, durationMs: 600_000 });
+    const after = BigInt(await rpc(url, 'eth_blockNumber'));
+    let txCount = 0;
+    for (let n = before + 1n; n <= after; n++)
+      txCount += (await rpc(url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])).transactions.length;
+    log(
+      `node3 missed ${after - before} blocks with ${txCount} transactions (${r2.final} final); restarting it…`,
+    );
+    const t0 = Date.now();
+    net.children[3] = startNodeProcess(net.nodeDir(3));
+    await waitForRpc(net.urls[3]);
+    for (;;) {
+      const h = BigInt(await rpc(net.urls[3], 'eth_blockNumber'));
+      if (h >= after) break;
+      await sleep(50);
+    }
+    const secondsCatchup = (Date.now() - t0) / 1000;
+    const rate = txCount / secondsCatchup;
+    const [a, b] = await Promise.all(
+      [net.urls[0], net.urls[3]].map((u) =>
+        rpc(u, 'eth_getBlockByNumber', [`0x${after.toString(16)}`, false]),
+      ),
+    );
+    console.log(
+      `catch-up: ${txCount} transactions in ${after - before} blocks replayed in ${secondsCatchup.toFixed(1)} s (incl. process start) = ${rate.toFixed(0)} tx/s; same state root: ${a.stateRoot === b.stateRoot}`,
+    );
+    Object.assign(summary, {
+      catchupTxs: txCount,
+      catchupSeconds: Number(secondsCatchup.toFixed(2)),
+      catchupTxPerSec: Math.round(rate),
+      catchupSameRoot: a.stateRoot === b.stateRoot,
+    });
+  }
+} finally {
+  await net.stop();
+}
+console.log(JSON.stringify(summary));
