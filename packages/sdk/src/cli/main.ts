@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { isWeftError } from '@weft/crypto/errors';
 import { cmdAccount, cmdCall, cmdCompile, cmdDeploy, cmdQuery } from './chain-commands.js';
+import { cmdGov, GOV_HELP } from './gov.js';
 import { cmdInit, cmdNode, cmdUp } from './network.js';
 
 const HELP = `weft — a consortium blockchain with privacy computing built in
 
 Network
-  weft init [--dir D] [--nodes N] [--crypto ecdsa|sm] [--chain-id ID] [--rpc-port P] [--p2p-port P]
+  weft init [--dir D] [--nodes N] [--observers K] [--crypto ecdsa|sm] [--chain-id ID] [--rpc-port P] [--p2p-port P]
   weft up   [same flags]          run every node of D (initialising D first if empty)
   weft node --dir D/node<i>       run one node in the foreground (SIGTERM stops it cleanly)
 Accounts
@@ -23,11 +24,14 @@ Chain
 
 Common flags: --rpc URL (default $WEFT_RPC or http://127.0.0.1:8545), --json for machine output,
   --keystore DIR (default $WEFT_KEYSTORE or ~/.weft/keystore), passphrases from --password-file or
-  $WEFT_PASSWORD or a prompt.`;
+  $WEFT_PASSWORD or a prompt.
+
+${GOV_HELP}`;
 
 const OPTIONS = {
   dir: { type: 'string' },
   nodes: { type: 'string' },
+  observers: { type: 'string' },
   crypto: { type: 'string' },
   'chain-id': { type: 'string' },
   'rpc-port': { type: 'string' },
@@ -47,6 +51,13 @@ const OPTIONS = {
   receipt: { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-json': { type: 'boolean' },
+  'key-file': { type: 'string' },
+  description: { type: 'string' },
+  period: { type: 'string' },
+  role: { type: 'string' },
+  org: { type: 'string' },
+  status: { type: 'string' },
+  height: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,7 +91,17 @@ export async function main(argv: string[]): Promise<number> {
         await cmdUp(flags, json);
         break;
       case 'node':
-        await cmdNode(flags);
+        // `weft node add|remove|role|list` are governance; plain `weft node --dir D` runs a node.
+        if (rest[0] === 'add' || rest[0] === 'remove' || rest[0] === 'role' || rest[0] === 'list') {
+          await cmdGov('node', rest, flags, json);
+        } else {
+          await cmdNode(flags);
+        }
+        break;
+      case 'gov':
+      case 'config':
+      case 'auth':
+        await cmdGov(command, rest, flags, json);
         break;
       case 'account':
         await cmdAccount(rest[0], flags, json);
