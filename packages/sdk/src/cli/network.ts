@@ -19,6 +19,8 @@ import { createOutput, type Output, usageError } from './io.js';
 export interface InitOptions {
   dir: string;
   nodes: number;
+  /** How many of the last nodes follow the chain as observers (serve RPC, never vote). */
+  observers: number;
   crypto: SuiteName;
   chainId: bigint;
   rpcPort: number;
@@ -58,11 +60,13 @@ export function initOptionsFromFlags(
   const chainIdText = (flags['chain-id'] as string | undefined) ?? '20200';
   if (!/^[1-9]\d{0,15}$/.test(chainIdText)) throw usageError('--chain-id must be a positive whole number');
   const nodes = parseIntFlag(flags.nodes as string | undefined, 'nodes', 1, 64, 4);
+  const observers = parseIntFlag(flags.observers as string | undefined, 'observers', 0, nodes - 1, 0);
   const rpcPort = parseIntFlag(flags['rpc-port'] as string | undefined, 'rpc-port', 1, 65535 - nodes, 8545);
   const p2pPort = parseIntFlag(flags['p2p-port'] as string | undefined, 'p2p-port', 1, 65535 - nodes, 30300);
   return {
     dir: resolve((flags.dir as string | undefined) ?? defaultDir),
     nodes,
+    observers,
     crypto,
     chainId: BigInt(chainIdText),
     rpcPort,
@@ -103,7 +107,11 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
     chainName: `weft-${opts.chainId}`,
     suite: opts.crypto,
     timestamp: BigInt(Date.now()),
-    nodes: keys.map((k, i) => ({ nodeId: k.publicKey, org: `org${i}`, role: 'sealer' as const })),
+    nodes: keys.map((k, i) => ({
+      nodeId: k.publicKey,
+      org: `org${i}`,
+      role: i < opts.nodes - opts.observers ? ('sealer' as const) : ('observer' as const),
+    })),
     settings: DEFAULT_SETTINGS,
     alloc: [],
     committee: {
