@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -111,7 +111,11 @@ export async function waitFor<T>(
 export interface TestNetwork {
   dir: string;
   urls: string[];
+  /** P2P listening port of node i (as `weft init` wrote it). */
+  p2pPorts: number[];
   nodeDir(i: number): string;
+  /** Rewrites node i's `config.json` `p2p.peers` ("host:port" strings); takes effect at its next start. */
+  setPeers(i: number, peers: string[]): void;
   start(i: number): Promise<void>;
   /** Sends `signal` to node i and waits for it to exit. */
   stop(i: number, signal?: NodeJS.Signals): Promise<number | null>;
@@ -161,7 +165,14 @@ export async function startTestNetwork(
   const network: TestNetwork = {
     dir,
     urls,
+    p2pPorts: Array.from({ length: nodes }, (_, i) => p2pBase + i),
     nodeDir,
+    setPeers(i, peers) {
+      const file = join(nodeDir(i), 'config.json');
+      const config = JSON.parse(readFileSync(file, 'utf8')) as { p2p: { peers: string[] } };
+      config.p2p.peers = peers;
+      writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+    },
     async start(i) {
       const child = spawn(process.execPath, [CLI, 'node', '--dir', nodeDir(i)], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -188,6 +199,12 @@ export async function startTestNetwork(
     logs: (i) => logs.get(i) ?? '',
     async close() {
       await Promise.all([...children.keys()].map((i) => network.stop(i, 'SIGKILL')));
+      // WEFT_IT_LOG_DIR=<dir> keeps every node's log of the run for a post-mortem.
+      const keep = process.env.WEFT_IT_LOG_DIR;
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        for (const [i, text] of logs) writeFileSync(join(keep, `${basename(dir)}-node${i}.log`), text);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
