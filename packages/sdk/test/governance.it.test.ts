@@ -49,7 +49,7 @@ async function cliFails(args: string[], keyFile?: string): Promise<string> {
 const addressOf = (k: KeyPair) => bytesToHex(suite.addressFromPublicKey(k.publicKey));
 
 /** Sends a native transaction signed by `key` and returns its receipt. */
-async function send(key: KeyPair, to: string | null, data = new Uint8Array(0)) {
+async function send(key: KeyPair, to: string | null, data: Uint8Array = new Uint8Array(0)) {
   const info = await client.chainInfo();
   const hash = await sendNativeTransaction(client, createSigner(suite, key.privateKey), info, {
     to: to === null ? null : hexToBytes(to),
