@@ -1,13 +1,21 @@
 // ERC-20 `transfer` load against one weft sealer and against Hardhat's local network, side by side,
-// from this process (a client separate from the nodes). Prints TPS and submit-to-final latency for
-// both and the ratio; the last line is one JSON object.
+// from this process (a client separate from the nodes). Prints TPS, submit-to-final latency and the
+// node's CPU time per transaction for both, and the ratio; the last line is one JSON object.
 //
-//   node bench/erc20-solo.js [--seconds 30] [--senders 200] [--skip-hardhat]
+//   node bench/erc20-solo.js [--seconds 30] [--senders 200] [--skip-hardhat] [--profile DIR]
+//
+// Both chains get the same load: the same contract, legacy EIP-155 transfers signed in advance, sent
+// by the same client in JSON-RPC batches with the same window, finality learnt the same way (polling
+// blocks). Hardhat runs with request logging off and automine (one block per transaction, its fastest
+// mode). CPU per transaction (user + system time of the node process / final transactions) is
+// reported next to TPS because it hardly moves when other work shares the machine; TPS does.
+// `--profile DIR` runs the weft node under `--cpu-prof` and leaves the profile in DIR.
 import { parseArgs } from 'node:util';
 import { bytesToHex } from '../packages/crypto/dist/bytes.js';
 import {
   addressOf,
   deterministicKeys,
+  processCpuMs,
   rpc,
   runLoad,
   setupToken,
@@ -22,12 +30,13 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '200' },
     'skip-hardhat': { type: 'boolean', default: false },
     'max-tps': { type: 'string', default: '6000' },
+    profile: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
 const senderCount = Number(values.senders);
 
-async function measure(name, url, chainId, deployer, senders, maxTps) {
+async function measure(name, url, chainId, pid, deployer, senders, maxTps) {
   process.stderr.write(`[${name}] deploying the token and funding ${senders.length} senders…\n`);
   const token = await setupToken(url, chainId, deployer, senders);
   const startNonces = await Promise.all(
@@ -39,6 +48,7 @@ async function measure(name, url, chainId, deployer, senders, maxTps) {
   process.stderr.write(`[${name}] signing ${total} transfers…\n`);
   const txs = await signTransfers({ chainId, token, senderKeys: senders, total, startNonces });
   process.stderr.write(`[${name}] sending for ${seconds} s…\n`);
+  const cpuBefore = processCpuMs(pid);
   const result = await runLoad({
     url,
     txs,
@@ -46,31 +56,44 @@ async function measure(name, url, chainId, deployer, senders, maxTps) {
     onProgress: (p) =>
       process.stderr.write(`[${name}] ${p.seconds.toFixed(0)} s: ${p.done} final, ${p.inFlight} in flight\n`),
   });
-  // Spot-check correctness: the last transfer of the run succeeded.
-  return result;
+  const cpuAfter = processCpuMs(pid);
+  const cpuUsPerTx =
+    cpuBefore === null || cpuAfter === null || result.final === 0
+      ? null
+      : Math.round(((cpuAfter - cpuBefore) * 1000) / result.final);
+  return { ...result, cpuUsPerTx };
 }
 
 const deployer = deterministicKeys(1, 'deployer')[0];
 const senders = deterministicKeys(senderCount, 'sender');
 const results = {};
 
-const weft = await startWeftNetwork({ nodes: 1 });
+const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+const weft = await startWeftNetwork({ nodes: 1, nodeArgs });
 try {
-  results.weft = await measure('weft', weft.urls[0], 20200n, deployer, senders, Number(values['max-tps']));
+  results.weft = await measure(
+    'weft',
+    weft.urls[0],
+    20200n,
+    weft.children[0].pid,
+    deployer,
+    senders,
+    Number(values['max-tps']),
+  );
 } finally {
   await weft.stop();
 }
 if (!values['skip-hardhat']) {
   const hh = await startHardhat({ accounts: [deployer, ...senders].map((k) => bytesToHex(k)) });
   try {
-    results.hardhat = await measure('hardhat', hh.url, 31337n, deployer, senders, 1500);
+    results.hardhat = await measure('hardhat', hh.url, 31337n, hh.child.pid, deployer, senders, 1500);
   } finally {
     await hh.stop();
   }
 }
 
 const row = (name, r) =>
-  `${name.padEnd(8)} ${r.tps.toFixed(0).padStart(6)} TPS  p50 ${String(r.p50Ms).padStart(5)} ms  p99 ${String(r.p99Ms).padStart(5)} ms  final ${r.final}/${r.sent}  rejected ${r.rejected}  over ${r.seconds.toFixed(1)} s`;
+  `${name.padEnd(8)} ${r.tps.toFixed(0).padStart(6)} TPS  p50 ${String(r.p50Ms).padStart(5)} ms  p99 ${String(r.p99Ms).padStart(5)} ms  cpu ${String(r.cpuUsPerTx ?? '-').padStart(5)} µs/tx  final ${r.final}/${r.sent}  rejected ${r.rejected}  over ${r.seconds.toFixed(1)} s`;
 console.log('ERC-20 transfer, one sealer, load from a separate process');
 for (const [name, r] of Object.entries(results)) console.log(row(name, r));
 const summary = {
@@ -80,12 +103,14 @@ const summary = {
   weftTps: Math.round(results.weft.tps),
   weftP50Ms: results.weft.p50Ms,
   weftP99Ms: results.weft.p99Ms,
+  weftCpuUsPerTx: results.weft.cpuUsPerTx,
   weftRejected: results.weft.rejected,
   ...(results.hardhat
     ? {
         hardhatTps: Math.round(results.hardhat.tps),
         hardhatP50Ms: results.hardhat.p50Ms,
         hardhatP99Ms: results.hardhat.p99Ms,
+        hardhatCpuUsPerTx: results.hardhat.cpuUsPerTx,
         ratio: Number((results.weft.tps / results.hardhat.tps).toFixed(2)),
       }
     : {}),

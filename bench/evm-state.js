@@ -186,6 +186,7 @@ async function runFlat(bytecode) {
   commit(await executor.executeBlock(context(3n), blocks[0], { mode: 'build' }));
   let executed = 0;
   let changed = 0;
+  const cpuStarted = process.cpuUsage();
   const started = performance.now();
   for (let b = 1; b < blocks.length; b++) {
     const result = await executor.executeBlock(context(3n + BigInt(b)), blocks[b], { mode: 'verify' });
@@ -196,9 +197,12 @@ async function runFlat(bytecode) {
     commit(result);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   return {
     tps: executed / seconds,
     usPerTx: (seconds * 1e6) / executed,
+    // CPU time of this process (includes GC helper threads), steadier than wall time on a shared machine.
+    cpuUsPerTx: (cpu.user + cpu.system) / executed,
     changedPerBlock: changed / (blocks.length - 1),
     root: state.committedStateRoot,
   };
@@ -316,6 +320,7 @@ if (process.argv.includes('--flat-only')) {
       bench: 'evm-state',
       flatTps: Math.round(flat.tps),
       flatUsPerTx: Math.round(flat.usPerTx),
+      flatCpuUsPerTx: Math.round(flat.cpuUsPerTx),
     }),
   );
   process.exit(0);
@@ -346,6 +351,7 @@ console.log(
 );
 line(['state manager', 'tx/s', 'µs/tx']);
 line(['flat + LtHash root (weft)', flat.tps.toFixed(0), flat.usPerTx.toFixed(0)]);
+console.log(`(flat: ${flat.cpuUsPerTx.toFixed(0)} µs of CPU per transaction)`);
 line(['MerkleStateManager + MPT root', merkle.tps.toFixed(0), merkle.usPerTx.toFixed(0)]);
 line(['flat / merkle', `${(flat.tps / merkle.tps).toFixed(2)}×`, '']);
 console.log(`(flat: ${flat.changedPerBlock.toFixed(0)} changed entries per block)`);
@@ -370,6 +376,7 @@ console.log(
     merkleTps: Math.round(merkle.tps),
     flatOverMerkle: Number((flat.tps / merkle.tps).toFixed(2)),
     flatUsPerTx: Math.round(flat.usPerTx),
+    flatCpuUsPerTx: Math.round(flat.cpuUsPerTx),
     merkleUsPerTx: Math.round(merkle.usPerTx),
     rootMsBySize: Object.fromEntries(bySize.map((r) => [r.size, Number(r.ms.toFixed(2))])),
     rootMsByChangedSlots: Object.fromEntries(byChanged.map((r) => [r.k, Number(r.ms.toFixed(2))])),

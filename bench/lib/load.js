@@ -2,7 +2,7 @@
 // batching, pre-signed ERC-20 transfer load, and latency/throughput accounting. The load generator
 // always runs in this (the benchmark's) process, separate from the node processes it measures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,24 +33,40 @@ export function sleep(ms) {
 }
 
 let id = 0;
+
+/**
+ * POSTs a JSON body, retrying once when a kept-alive socket turns out to be closed: the server drops
+ * idle connections after 5 s, and when this process was busy (signing the load) undici only learns
+ * of the close when it reuses the socket. Re-sending is safe here: reads are idempotent and a
+ * re-sent raw transaction is refused as already known.
+ */
+async function postJson(url, body) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      return await res.json();
+    } catch (error) {
+      const code = error?.cause?.code;
+      if (attempt > 0 || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw error;
+    }
+  }
+}
+
 export async function rpc(url, method, params = []) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
-  });
-  const body = await res.json();
+  const body = await postJson(url, JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }));
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
 }
 
 export async function rpcBatch(url, calls) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(calls.map(([method, params]) => ({ jsonrpc: '2.0', id: ++id, method, params }))),
-  });
-  const body = await res.json();
+  const body = await postJson(
+    url,
+    JSON.stringify(calls.map(([method, params]) => ({ jsonrpc: '2.0', id: ++id, method, params }))),
+  );
   return Array.isArray(body) ? body : [body];
 }
 
@@ -87,7 +103,7 @@ export function runCli(args, opts = {}) {
 }
 
 /** Writes a fresh network into a temp dir and starts every node as its own process. */
-export async function startWeftNetwork({ nodes = 1, settings } = {}) {
+export async function startWeftNetwork({ nodes = 1, settings, nodeArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
   const rpcPort = await freePort();
   const p2pPort = await freePort();
@@ -104,7 +120,6 @@ export async function startWeftNetwork({ nodes = 1, settings } = {}) {
     '--json',
   ]);
   if (settings) {
-    const { readFileSync } = await import('node:fs');
     for (let i = 0; i < nodes; i++) {
       const file = join(dir, 'net', `node${i}`, 'genesis.json');
       const g = JSON.parse(readFileSync(file, 'utf8'));
@@ -114,7 +129,7 @@ export async function startWeftNetwork({ nodes = 1, settings } = {}) {
   }
   const children = [];
   for (let i = 0; i < nodes; i++) {
-    children.push(startNodeProcess(join(dir, 'net', `node${i}`)));
+    children.push(startNodeProcess(join(dir, 'net', `node${i}`), nodeArgs));
   }
   const urls = Array.from({ length: nodes }, (_, i) => `http://127.0.0.1:${rpcPort + i}`);
   for (const url of urls) await waitForRpc(url);
@@ -188,6 +203,25 @@ export async function startHardhat({ accounts }) {
     },
   };
 }
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; null
+ * elsewhere). CPU per transaction is steadier than TPS on a machine shared with other work.
+ */
+export function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+// USER_HZ: 100 on every Linux architecture Node supports.
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export function deterministicKeys(count, seed) {
   const keys = [];
@@ -293,6 +327,8 @@ export async function signTransfers({ chainId, token, senderKeys, total, startNo
       senderKeys[s],
     );
     out.push({ raw, hash: bytesToHex(suite.hash(raw)) });
+    // Let the event loop breathe so kept-alive sockets notice a server-side close.
+    if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
   }
   return out;
 }
@@ -326,6 +362,7 @@ export async function runLoad({
   let head = BigInt(await rpc(url, 'eth_blockNumber'));
   let stop = false;
   let lastProgress = start;
+  let pollerFailure = null;
 
   const poller = (async () => {
     while (!stop) {
@@ -358,11 +395,15 @@ export async function runLoad({
       }
       await sleep(20);
     }
-  })();
+  })().catch((error) => {
+    // Surface the poller's failure after the senders stop, instead of as an unhandled rejection.
+    pollerFailure = error;
+    stop = true;
+  });
 
   // Several request streams, so the node always has work queued while one answer is on its way back.
   const sender = async () => {
-    while (Date.now() < deadline && next < txs.length) {
+    while (!stop && Date.now() < deadline && next < txs.length) {
       if (sentAt.size >= window) {
         await sleep(5);
         continue;
@@ -385,13 +426,20 @@ export async function runLoad({
       });
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, sender));
+  try {
+    await Promise.all(Array.from({ length: concurrency }, sender));
+  } catch (error) {
+    stop = true;
+    await poller;
+    throw error;
+  }
   const sendEnd = Date.now();
   // Let what is in flight finish (bounded).
   const drainDeadline = Date.now() + 30_000;
-  while (sentAt.size > 0 && Date.now() < drainDeadline) await sleep(20);
+  while (!stop && sentAt.size > 0 && Date.now() < drainDeadline) await sleep(20);
   stop = true;
   await poller;
+  if (pollerFailure !== null) throw pollerFailure;
   const end = Date.now();
   latencies.sort((a, b) => a - b);
   return {
