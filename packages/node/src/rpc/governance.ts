@@ -114,10 +114,10 @@ export function registerGovernanceMethods(m: Map<string, RpcHandler>, chain: Cha
     const o = (p[0] ?? {}) as { from?: unknown; count?: unknown; status?: unknown };
     const total = (await view(COMMITTEE, 'proposalCount'))[0] as bigint;
     const count = o.count === undefined ? 100n : parseQuantity(o.count, 'count', 1000n);
-    // Newest first by default; `from` pages downwards from that id.
-    const from = o.from === undefined ? total : idParam(o.from);
+    // Newest first; `from` pages downwards from that id (bigints: Math.min does not apply).
+    let newest = total;
+    if (o.from !== undefined && idParam(o.from) < total) newest = idParam(o.from);
     const out: unknown[] = [];
-    const newest = from > total ? total : from;
     for (let id = newest; id >= 1n && BigInt(out.length) < count; id--) {
       const proposal = (await proposalJson(id, false)) as Record<string, Json>;
       if (o.status === undefined || proposal.status === o.status) out.push(proposal);
