@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { signLegacyTx } from '@weft/core/tx';
 import { bytesToHex, hexToBytes } from '@weft/crypto/bytes';
 import { getSuite } from '@weft/crypto/suites';
-import { ContractFactory, Contract as EthersContract, JsonRpcProvider, Wallet } from 'ethers';
+import { ContractFactory, Contract as EthersContract, type InterfaceAbi, JsonRpcProvider, Wallet } from 'ethers';
 import { createPublicClient, createWalletClient, defineChain, http, parseAbiItem, webSocket } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,10 +34,12 @@ describe('a single-sealer ecdsa chain used by unmodified Ethereum tools', () => 
   it('ethers v6 deploys an ERC-20, transfers, and finds the Transfer events with eth_getLogs', async () => {
     const provider = new JsonRpcProvider(url, undefined, { pollingInterval: 100 });
     const wallet = Wallet.createRandom().connect(provider);
-    const factory = new ContractFactory(token.abi, token.bytecode, wallet);
+    // ethers takes its own ABI type; the JSON is the same.
+    const abi = token.abi as unknown as InterfaceAbi;
+    const factory = new ContractFactory(abi, token.bytecode, wallet);
     const deployed = await factory.deploy('Token', 'TKN', 10n ** 24n);
     await deployed.waitForDeployment();
-    const contract = new EthersContract(await deployed.getAddress(), token.abi, wallet);
+    const contract = new EthersContract(await deployed.getAddress(), abi, wallet);
     const to = Wallet.createRandom().address;
     const tx = await (
       contract.transfer as (a: string, v: bigint) => Promise<{ wait(): Promise<{ status: number }> }>
