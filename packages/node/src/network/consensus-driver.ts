@@ -29,6 +29,7 @@ import {
   MSG_SYNC_REQUEST,
   MSG_SYNC_RESPONSE,
   SYNC_RESPONSE_SOFT_BYTES,
+  type SyncRequest,
 } from './protocol.js';
 
 /**
@@ -174,7 +175,15 @@ export class ConsensusDriver {
         this.peerStatus.set(from, { height: status.height, seenAt: Date.now() });
         this.maybeSync();
       } else if (type === MSG_SYNC_REQUEST) {
-        void this.serveSync(from, payload);
+        // Decoded here, not inside the async server: a malformed request must be penalised by the catch
+        // below, never become an unhandled rejection (which ends the process).
+        const request = decodeSyncRequest(payload);
+        this.serveSync(from, request).catch((error: unknown) => {
+          this.opts.log('warn', 'serving a sync request failed', {
+            peer: from.slice(0, 16),
+            error: isWeftError(error) ? error.code : 'ERROR',
+          });
+        });
       } else if (type === MSG_SYNC_RESPONSE) {
         if (from !== this.syncPeer || !this.syncWaiter) return;
         this.syncWaiter(decodeBlockList(payload, 'sync response'));
@@ -374,9 +383,14 @@ export class ConsensusDriver {
     const wanted = targetHeight !== undefined ? targetHeight - 1n : undefined;
     if (!best || best[1].height <= head || (wanted === undefined && best[1].height < head + 2n)) return;
     const peer = best[0];
-    this.syncing = this.runSync(peer, best[1].height).finally(() => {
-      this.syncing = undefined;
-    });
+    this.syncing = this.runSync(peer, best[1].height)
+      .catch((error: unknown) => {
+        // A failed sync is retried on the next status; it must not become an unhandled rejection.
+        this.opts.log('warn', 'block sync failed', { peer: peer.slice(0, 16), error: String(error) });
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
   }
 
   private async runSync(peer: string, target: bigint): Promise<void> {
@@ -451,9 +465,8 @@ export class ConsensusDriver {
     }
   }
 
-  private async serveSync(from: string, payload: Uint8Array): Promise<void> {
+  private async serveSync(from: string, request: SyncRequest): Promise<void> {
     const { chain, p2p } = this.opts;
-    const request = decodeSyncRequest(payload);
     const blocks: Uint8Array[] = [];
     let size = 0;
     for (let n = request.from; n < request.from + BigInt(request.count) && n <= chain.head.number; n++) {
