@@ -12,6 +12,7 @@ import { Chain } from '../src/chain/chain.js';
 import { ConsensusDriver } from '../src/network/consensus-driver.js';
 import {
   decodeBlockList,
+  encodeStatus,
   encodeSyncRequest,
   MSG_CONSENSUS,
   MSG_STATUS,
@@ -37,7 +38,8 @@ const genesis: GenesisConfig = {
   settings: DEFAULT_SETTINGS,
   alloc: [],
 };
-const peer = bytesToHex(keys[1]?.publicKey as Uint8Array).slice(2);
+const idOf = (i: number) => bytesToHex(keys[i]?.publicKey as Uint8Array).slice(2);
+const peer = idOf(1);
 
 class RecordingTransport extends EventEmitter<P2pEvents> {
   readonly selfId = bytesToHex(keys[0]?.publicKey as Uint8Array).slice(2);
@@ -58,19 +60,19 @@ class RecordingTransport extends EventEmitter<P2pEvents> {
   }
 }
 
-let dir: string;
-let chain: Chain;
-let transport: RecordingTransport;
-let driver: ConsensusDriver;
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown) => rejections.push(reason);
+interface Fixture {
+  chain: Chain;
+  transport: RecordingTransport;
+  driver: ConsensusDriver;
+  close(): Promise<void>;
+}
 
-beforeAll(async () => {
-  process.on('unhandledRejection', onRejection);
-  dir = mkdtempSync(join(tmpdir(), 'weft-driver-'));
-  chain = await Chain.open({ dataDir: dir, genesis, suite });
-  transport = new RecordingTransport();
-  driver = new ConsensusDriver({
+/** A started driver for validator 0 on a fresh chain, wired to a recording transport. */
+async function startDriver(): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-driver-'));
+  const chain = await Chain.open({ dataDir: dir, genesis, suite });
+  const transport = new RecordingTransport();
+  const driver = new ConsensusDriver({
     chain,
     p2p: transport as unknown as P2pNode,
     privateKey: keys[0]?.privateKey as Uint8Array,
@@ -79,13 +81,34 @@ beforeAll(async () => {
     log: () => {},
   });
   await driver.start();
+  return {
+    chain,
+    transport,
+    driver,
+    async close() {
+      await driver.stop();
+      await chain.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let chain: Chain;
+let transport: RecordingTransport;
+let hostile: Fixture;
+const rejections: unknown[] = [];
+const onRejection = (reason: unknown) => rejections.push(reason);
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onRejection);
+  hostile = await startDriver();
+  chain = hostile.chain;
+  transport = hostile.transport;
 });
 
 afterAll(async () => {
   process.off('unhandledRejection', onRejection);
-  await driver?.stop();
-  await chain?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await hostile?.close();
 });
 
 /** Lets pending promise callbacks (and any rejection they would raise) run. */
@@ -127,5 +150,53 @@ describe('the consensus driver and a hostile peer', () => {
       { numRuns: 60 },
     );
     expect(chain.head.number).toBe(0n);
+  });
+});
+
+/** Polls until `check` holds (at most `timeoutMs`). */
+async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
+}
+
+const status = (height: bigint) => encodeStatus({ height, headHash: new Uint8Array(32).fill(7) });
+const syncRequestsTo = (t: RecordingTransport, id: string) =>
+  t.sent.filter((m) => m.to === id && m.type === MSG_SYNC_REQUEST).length;
+
+describe('block sync against lagging and lying peers', () => {
+  it('fetches a block it has been one behind on for longer than a height takes', async () => {
+    // Regression: a node that missed the commits of a decided block (a byzantine sealer withheld its own
+    // commit from it) waited for its whole view timeout, while the others waited for it to lead.
+    const f = await startDriver();
+    try {
+      f.transport.emit('message', idOf(1), MSG_STATUS, status(1n));
+      await settle();
+      expect(syncRequestsTo(f.transport, idOf(1))).toBe(0); // one ahead: normal while a height finishes
+      expect(await eventually(() => syncRequestsTo(f.transport, idOf(1)) > 0, 8_000)).toBe(true);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('passes over a peer that claims a huge height and never answers', async () => {
+    // Regression: the highest announced height always won, so a silent liar held a lagging node's sync
+    // hostage for good, and with it a network that needed that node for its quorum.
+    const f = await startDriver();
+    try {
+      f.transport.emit('message', idOf(2), MSG_STATUS, status(1_000n));
+      f.transport.emit('message', idOf(1), MSG_STATUS, status(2n));
+      await settle();
+      expect(syncRequestsTo(f.transport, idOf(2))).toBe(1);
+      expect(syncRequestsTo(f.transport, idOf(1))).toBe(0);
+      // After the liar's request times out, the honest peer is asked.
+      expect(await eventually(() => syncRequestsTo(f.transport, idOf(1)) > 0, 12_000)).toBe(true);
+      expect(syncRequestsTo(f.transport, idOf(2))).toBe(1);
+    } finally {
+      await f.close();
+    }
   });
 });

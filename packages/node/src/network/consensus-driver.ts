@@ -48,6 +48,8 @@ export interface ConsensusDriverOptions {
   /** The ordered sealer list in force at a height. */
   validatorsAt: (height: bigint) => readonly ValidatorId[];
   log: Logger;
+  /** Called after each stored block, before the next height starts (membership may have changed). */
+  onMembershipChange?: (nextHeight: bigint) => void;
   timeouts?: Partial<ConsensusTimeouts>;
   /** How long an idle leader waits for transactions before proposing an empty block. */
   emptyBlockMs?: number;
@@ -64,6 +66,18 @@ interface PeerStatus {
 }
 
 const SYNC_TIMEOUT_MS = 5_000;
+/**
+ * A peer that claimed to be ahead and then sent nothing usable (no answer, no blocks, a bad block) is not
+ * asked again for this long while someone else is ahead: otherwise one peer announcing a huge height and
+ * never answering would hold every lagging node's block sync hostage.
+ */
+const PASSED_OVER_MS = 15_000;
+/**
+ * One block behind a peer is normal while a height finishes. Still one behind after this long, we missed
+ * the commits of a block the others decided (a byzantine sealer can withhold its commit from us) — and they
+ * may be waiting for us, when we lead the next height — so we fetch it.
+ */
+const ONE_BEHIND_GRACE_MS = 2_000;
 
 /**
  * A height includes building and executing a block on the leader and executing it again on every
@@ -88,6 +102,10 @@ export class ConsensusDriver {
   private syncing: Promise<void> | undefined;
   private syncWaiter: ((blocks: Uint8Array[] | null) => void) | undefined;
   private syncPeer: string | undefined;
+  /** Peers whose last sync answer was useless, until when they are passed over (ms since the epoch). */
+  private readonly passedOver = new Map<string, number>();
+  /** Since when the best peer has been exactly one block ahead of our head. */
+  private oneBehind: { head: bigint; since: number } | undefined;
   private lastCommitAt = Date.now();
   private readonly sealerAddress: Uint8Array;
   private readonly isValidatorKey: (key: Uint8Array) => boolean;
@@ -109,14 +127,14 @@ export class ConsensusDriver {
       restored.push(decodeWalRecord(entry.record, limits));
       this.walSequence = Math.max(this.walSequence, entry.sequence + 1);
     }
-    const validators = this.opts.validatorsAt(height);
-    const isValidator = validators.some((v) => equalBytes(v, this.opts.publicKey));
+    // `self` is always our key: the machine votes only while that key is in the height's validator list, so a
+    // node promoted from observer to sealer by governance starts voting at the height the change applies.
     this.machine = createConsensus({
       chainId: chain.chainId,
-      validators,
-      self: isValidator ? this.opts.publicKey : null,
+      validators: this.opts.validatorsAt(height),
+      self: this.opts.publicKey,
       height,
-      crypto: consensusCryptoFromSuite(chain.suite, isValidator ? this.opts.privateKey : null),
+      crypto: consensusCryptoFromSuite(chain.suite, this.opts.privateKey),
       timeouts: { ...DRIVER_TIMEOUTS, ...this.opts.timeouts },
       limits: { maxBlockBytes: MAX_BLOCK_BYTES },
       restored,
@@ -340,10 +358,19 @@ export class ConsensusDriver {
     this.afterCommit(height);
   }
 
+  /** The `blockPersisted` event for `height`, with the next height's sealers when governance changed them. */
+  private persistedEvent(height: bigint): ConsensusEvent {
+    const next = this.opts.validatorsAt(height + 1n);
+    const current = this.opts.validatorsAt(height);
+    const same = next.length === current.length && next.every((v, i) => equalBytes(v, current[i] as Uint8Array));
+    this.opts.onMembershipChange?.(height + 1n);
+    return same ? { type: 'blockPersisted', height } : { type: 'blockPersisted', height, validators: next };
+  }
+
   private afterCommit(height: bigint): void {
     this.prepared.clear();
     this.lastCommitAt = Date.now();
-    this.queue.unshift({ type: 'blockPersisted', height });
+    this.queue.unshift(this.persistedEvent(height));
     this.opts.p2p.broadcast(MSG_STATUS, this.statusBytes());
   }
 
@@ -358,7 +385,7 @@ export class ConsensusDriver {
       await chain.commit(prepared, prepared.block.certificate, await chain.store.walDeletionOps(height + 1n));
       this.prepared.clear();
       this.lastCommitAt = Date.now();
-      const actions = (this.machine as Consensus).handle({ type: 'blockPersisted', height });
+      const actions = (this.machine as Consensus).handle(this.persistedEvent(height));
       for (const action of actions) await this.perform(action);
       done(true);
     } catch (error) {
@@ -376,12 +403,18 @@ export class ConsensusDriver {
     let best: [string, PeerStatus] | undefined;
     for (const entry of this.peerStatus) {
       if (now - entry[1].seenAt > 10_000) continue;
+      if ((this.passedOver.get(entry[0]) ?? 0) > now) continue;
       if (!best || entry[1].height > best[1].height) best = entry;
     }
-    // A peer one block ahead is normal while a height finishes; two ahead (or consensus saying we are
-    // behind) means we missed blocks.
-    const wanted = targetHeight !== undefined ? targetHeight - 1n : undefined;
-    if (!best || best[1].height <= head || (wanted === undefined && best[1].height < head + 2n)) return;
+    if (!best || best[1].height <= head) {
+      this.oneBehind = undefined;
+      return;
+    }
+    // Two ahead, or consensus saying we are behind, means we missed blocks; one ahead only after a grace.
+    if (targetHeight === undefined && best[1].height < head + 2n) {
+      if (this.oneBehind?.head !== head) this.oneBehind = { head, since: now };
+      if (now - this.oneBehind.since < ONE_BEHIND_GRACE_MS) return;
+    }
     const peer = best[0];
     this.syncing = this.runSync(peer, best[1].height)
       .catch((error: unknown) => {
@@ -416,11 +449,19 @@ export class ConsensusDriver {
       const blocks = await response;
       this.syncWaiter = undefined;
       this.syncPeer = undefined;
-      if (!blocks || blocks.length === 0) break;
+      if (!blocks || blocks.length === 0) {
+        // It said it was ahead; an honest peer that is answers with at least one block.
+        if (!this.stopped && chain.head.number < from) this.passOver(peer);
+        break;
+      }
       for (const bytes of blocks) {
         if (this.stopped) break;
         const prepared = await this.verifySynced(peer, bytes);
-        if (!prepared) return;
+        if (!prepared) {
+          // Unless consensus stored the block meanwhile (a race, nobody's fault), the peer sent a bad one.
+          if (chain.head.number < from) this.passOver(peer);
+          return;
+        }
         const ok = await new Promise<boolean>((done) => this.enqueue({ type: 'synced', prepared, done }));
         if (ok) applied++;
       }
@@ -432,6 +473,14 @@ export class ConsensusDriver {
         head: chain.head.number,
         seconds: seconds.toFixed(1),
       });
+  }
+
+  private passOver(peer: string): void {
+    this.passedOver.set(peer, Date.now() + PASSED_OVER_MS);
+    this.opts.log('info', 'block sync peer passed over', {
+      peer: peer.slice(0, 16),
+      seconds: PASSED_OVER_MS / 1000,
+    });
   }
 
   /** Checks a block from a peer: strict decoding, its commit certificate against the sealer list, execution. */
