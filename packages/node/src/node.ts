@@ -59,8 +59,18 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   let p2p: P2pNode | undefined;
   let driver: ConsensusDriver | undefined;
   let gossip: TxGossip | undefined;
-  const validators = sealers.map((n) => n.nodeId);
-  const admitted = new Set(genesis.nodes.map((n) => bytesToHex(n.nodeId).slice(2)));
+  // Membership comes from governance (docs/governance.md): the genesis nodes, then every change the
+  // committee voted, each from the height it applies.
+  const validatorsAt = (height: bigint) => chain.governance.membershipAt(height).sealers;
+  let admitted = new Set<string>();
+  const refreshAdmitted = (height: bigint) => {
+    const m = chain.governance.membershipAt(height);
+    const next = new Set([...m.sealers, ...m.observers].map((id) => bytesToHex(id).slice(2)));
+    const changed = next.size !== admitted.size || [...next].some((id) => !admitted.has(id));
+    admitted = next;
+    if (changed) p2p?.recheckAdmission();
+  };
+  refreshAdmitted(chain.head.number + 1n);
   try {
     if (genesis.nodes.length === 1 && self?.role === 'sealer') {
       // A one-node chain: no peers, no votes; blocks on a timer while transactions wait.
@@ -70,11 +80,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         onError: (error) => log('error', 'sealing failed', { error: String(error) }),
       });
     } else {
-      if (!self) {
-        throw new WeftError(
-          'CONFIG_ERROR',
-          `node id ${nodeId.slice(0, 18)}… is not in the genesis node list`,
-        );
+      if (!admitted.has(nodeId.slice(2))) {
+        // Not (yet) a member: peers refuse us until the committee adds this node (weft node add).
+        log('warn', 'this node is not a member of the chain yet; ask the committee to add it', { nodeId });
       }
       p2p = await createP2pNode({
         listenHost: config.p2p.host,
@@ -100,7 +108,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         p2p,
         privateKey: loaded.privateKey,
         publicKey,
-        validatorsAt: () => validators,
+        validatorsAt,
+        onMembershipChange: refreshAdmitted,
         log,
         ...(options.consensusTimeouts ? { timeouts: options.consensusTimeouts } : {}),
       });
@@ -108,8 +117,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       await driver.start();
       log('info', 'p2p listening', {
         address: `${config.p2p.host}:${p2p.address().port}`,
-        sealers: validators.length,
-        role: self.role,
+        sealers: validatorsAt(chain.head.number + 1n).length,
       });
     }
   } catch (error) {
@@ -132,6 +140,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     return tx;
   };
   const startedAt = Date.now();
+  const roleNow = () => {
+    const m = chain.governance.membershipAt(chain.head.number + 1n);
+    if (m.sealers.some((id) => bytesToHex(id) === nodeId)) return 'sealer';
+    return m.observers.some((id) => bytesToHex(id) === nodeId) ? 'observer' : 'none';
+  };
   const consensusStatus = () => {
     const s = driver?.status();
     if (!s) return { algorithm: 'solo', sealers: sealers.length };
@@ -157,7 +170,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       nodeStatus: () => ({
         name: config.name,
         nodeId,
-        role: self?.role ?? 'none',
+        role: roleNow(),
         blockNumber: `0x${chain.head.number.toString(16)}`,
         blockHash: bytesToHex(chain.headHash),
         stateRoot: bytesToHex(chain.head.stateRoot),
@@ -171,17 +184,16 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     { host: config.rpc.host, port: config.rpc.port, log },
   );
   // Consensus and membership status (what Ethereum lacks lives under weft_*).
-  const nodeList = (role: 'sealer' | 'observer') =>
-    genesis.nodes
-      .filter((n) => n.role === role)
-      .map((n) => ({
-        nodeId: bytesToHex(n.nodeId),
-        org: n.org,
-        address: bytesToHex(suite.addressFromPublicKey(n.nodeId)),
-        connected:
-          bytesToHex(n.nodeId) === nodeId ||
-          (p2p?.peers().some((p) => `0x${p.id}` === bytesToHex(n.nodeId)) ?? false),
-      }));
+  const nodeList = (role: 'sealer' | 'observer') => {
+    const m = chain.governance.membershipAt(chain.head.number + 1n);
+    return (role === 'sealer' ? m.sealers : m.observers).map((id) => ({
+      nodeId: bytesToHex(id),
+      org: genesis.nodes.find((n) => bytesToHex(n.nodeId) === bytesToHex(id))?.org ?? null,
+      address: bytesToHex(suite.addressFromPublicKey(id)),
+      connected:
+        bytesToHex(id) === nodeId || (p2p?.peers().some((p) => `0x${p.id}` === bytesToHex(id)) ?? false),
+    }));
+  };
   rpc.methods.set('weft_consensusStatus', () => consensusStatus());
   rpc.methods.set('weft_sealers', () => nodeList('sealer'));
   rpc.methods.set('weft_observers', () => nodeList('observer'));

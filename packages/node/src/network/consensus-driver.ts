@@ -362,7 +362,8 @@ export class ConsensusDriver {
   private persistedEvent(height: bigint): ConsensusEvent {
     const next = this.opts.validatorsAt(height + 1n);
     const current = this.opts.validatorsAt(height);
-    const same = next.length === current.length && next.every((v, i) => equalBytes(v, current[i] as Uint8Array));
+    const same =
+      next.length === current.length && next.every((v, i) => equalBytes(v, current[i] as Uint8Array));
     this.opts.onMembershipChange?.(height + 1n);
     return same ? { type: 'blockPersisted', height } : { type: 'blockPersisted', height, validators: next };
   }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { isWeftError } from '@weft/crypto/errors';
 import { cmdAccount, cmdCall, cmdCompile, cmdDeploy, cmdQuery } from './chain-commands.js';
 import { cmdGov, GOV_HELP } from './gov.js';
-import { cmdInit, cmdNode, cmdUp } from './network.js';
+import { cmdInit, cmdNode, cmdNodeNew, cmdUp } from './network.js';
 
 const HELP = `weft — a consortium blockchain with privacy computing built in
 
@@ -10,6 +10,8 @@ Network
   weft init [--dir D] [--nodes N] [--observers K] [--crypto ecdsa|sm] [--chain-id ID] [--rpc-port P] [--p2p-port P]
   weft up   [same flags]          run every node of D (initialising D first if empty)
   weft node --dir D/node<i>       run one node in the foreground (SIGTERM stops it cleanly)
+  weft node new --network D --org ORG [--name N] [--rpc-port P] [--p2p-port P]
+                                  a node directory for an organisation joining a running chain
 Accounts
   weft account new [--crypto ecdsa|sm] [--keystore DIR] [--password-file F]
   weft account list [--keystore DIR]
@@ -37,6 +39,7 @@ const OPTIONS = {
   'rpc-port': { type: 'string' },
   'p2p-port': { type: 'string' },
   host: { type: 'string' },
+  name: { type: 'string' },
   rpc: { type: 'string' },
   json: { type: 'boolean' },
   keystore: { type: 'string' },
@@ -56,6 +59,7 @@ const OPTIONS = {
   period: { type: 'string' },
   role: { type: 'string' },
   org: { type: 'string' },
+  network: { type: 'string' },
   status: { type: 'string' },
   height: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -94,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
         // `weft node add|remove|role|list` are governance; plain `weft node --dir D` runs a node.
         if (rest[0] === 'add' || rest[0] === 'remove' || rest[0] === 'role' || rest[0] === 'list') {
           await cmdGov('node', rest, flags, json);
+        } else if (rest[0] === 'new') {
+          await cmdNodeNew(flags, json);
         } else {
           await cmdNode(flags);
         }

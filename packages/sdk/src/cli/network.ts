@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -290,4 +290,93 @@ export async function cmdUp(
   }
   const codes = await Promise.all(exits);
   if (codes.some((c) => c !== 0) && !stopping) process.exitCode = 1;
+}
+
+/**
+ * `weft node new --network D --org ORG`: a node directory for an organisation that joins a running chain.
+ * The node gets a fresh consensus key and a TLS certificate signed by its organisation (chain CA → org →
+ * node); it can start at once, but peers refuse it until the committee admits its node id
+ * (`weft node add NODE_ID`), after which it syncs as an observer and can be promoted to sealer.
+ */
+export async function cmdNodeNew(
+  flags: Record<string, string | boolean | undefined>,
+  json: boolean,
+): Promise<void> {
+  const out = createOutput(json);
+  const network = flags.network;
+  const org = flags.org;
+  if (typeof network !== 'string' || typeof org !== 'string') {
+    throw usageError(
+      'usage: weft node new --network D --org ORG [--name NAME] [--rpc-port P] [--p2p-port P]',
+    );
+  }
+  const dir = resolve(network);
+  const { parseNodeConfig, readJsonFile } = await import('@weft/node/config');
+  const { parseGenesis } = await import('@weft/core/genesis');
+  const genesisText = readFileSync(join(dir, 'genesis.json'), 'utf8');
+  const genesis = parseGenesis(JSON.parse(genesisText));
+  const orgDir = join(dir, 'orgs', org);
+  if (!existsSync(join(orgDir, 'org.key')))
+    throw usageError(`${orgDir} has no org.key: is ${org} an organisation of this network?`);
+  const existing = readdirSync(dir).filter(
+    (d) => /^node\d+$/.test(d) && existsSync(join(dir, d, 'config.json')),
+  );
+  const configs = existing.map((d) => parseNodeConfig(readJsonFile(join(dir, d, 'config.json'))));
+  const nextIndex = existing.reduce((m, d) => Math.max(m, Number(d.slice(4)) + 1), 0);
+  const name = typeof flags.name === 'string' ? flags.name : `node${nextIndex}`;
+  if (!/^[\w.-]{1,64}$/.test(name))
+    throw usageError('--name must be letters, digits, dots, dashes or underscores');
+  const nodeDir = join(dir, name);
+  if (existsSync(nodeDir)) throw usageError(`${nodeDir} exists already`);
+  const host = (flags.host as string | undefined) ?? '127.0.0.1';
+  const rpcPort = parseIntFlag(
+    flags['rpc-port'] as string | undefined,
+    'rpc-port',
+    1,
+    65535,
+    Math.max(...configs.map((c) => c.rpc.port), 8544) + 1,
+  );
+  const p2pPort = parseIntFlag(
+    flags['p2p-port'] as string | undefined,
+    'p2p-port',
+    1,
+    65535,
+    Math.max(...configs.map((c) => c.p2p.port), 30299) + 1,
+  );
+  const suite = getSuite(genesis.suite);
+  const key = suite.generateKeyPair();
+  const orgCert = {
+    certPem: readFileSync(join(orgDir, 'org.crt'), 'utf8'),
+    keyPem: readFileSync(join(orgDir, 'org.key'), 'utf8'),
+  };
+  const nodeCert = await createNodeCert(orgCert, { nodeName: name, consensusPublicKey: key.publicKey });
+  mkdirSync(join(nodeDir, 'tls'), { recursive: true });
+  writeFileSync(join(nodeDir, 'tls', 'ca.crt'), readFileSync(join(dir, 'ca', 'ca.crt'), 'utf8'));
+  writeFileSync(join(nodeDir, 'tls', 'org.crt'), orgCert.certPem);
+  writeFileSync(join(nodeDir, 'tls', 'node.crt'), nodeCert.certPem);
+  writeSecret(join(nodeDir, 'tls', 'node.key'), nodeCert.keyPem);
+  writeSecret(join(nodeDir, 'node.key'), `${bytesToHex(key.privateKey)}\n`);
+  writeFileSync(join(nodeDir, 'genesis.json'), genesisText);
+  const config = {
+    name,
+    rpc: { host, port: rpcPort },
+    p2p: { host, port: p2pPort, peers: configs.map((c) => `${c.p2p.host}:${c.p2p.port}`) },
+    dataDir: 'data',
+    keyFile: 'node.key',
+    genesisFile: 'genesis.json',
+    tls: { ca: 'tls/ca.crt', org: 'tls/org.crt', cert: 'tls/node.crt', key: 'tls/node.key' },
+  };
+  writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const nodeId = bytesToHex(key.publicKey);
+  out.result(
+    { name, dir: nodeDir, nodeId, org, rpcUrl: `http://${host}:${rpcPort}`, p2p: `${host}:${p2pPort}` },
+    () =>
+      [
+        `New node ${name} for ${org} in ${nodeDir}`,
+        `  node id ${nodeId}`,
+        `Admit it:  weft node add ${nodeId} --role observer --org ${org} (then vote), and start it with`,
+        `           weft node --dir ${nodeDir}`,
+        'Existing nodes reach it once admitted; add its address to their config.json p2p.peers to dial it too.',
+      ].join('\n'),
+  );
 }
