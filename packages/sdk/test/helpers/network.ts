@@ -181,11 +181,20 @@ export async function startTestNetwork(
       child.stdout?.on('data', append);
       child.stderr?.on('data', append);
       children.set(i, child);
-      await waitFor(
-        `node${i} RPC`,
-        async () => (await rpc<string>(urls[i] as string, 'eth_blockNumber')) !== undefined,
-        60_000,
-      );
+      try {
+        await waitFor(
+          `node${i} RPC`,
+          async () => {
+            // A node that died on start will never answer: say so at once, with what it printed.
+            if (child.exitCode !== null || child.signalCode !== null) throw new Error('exited');
+            return (await rpc<string>(urls[i] as string, 'eth_blockNumber')) !== undefined;
+          },
+          60_000,
+        );
+      } catch (error) {
+        const tail = (logs.get(i) ?? '').slice(-2_000);
+        throw new Error(`node${i} did not start (${String(error)}); its output ends with:\n${tail}`);
+      }
     },
     async stop(i, signal = 'SIGTERM') {
       const child = children.get(i);
@@ -209,7 +218,13 @@ export async function startTestNetwork(
     },
   };
   if (options.startAll !== false) {
-    for (let i = 0; i < nodes; i++) await network.start(i);
+    try {
+      for (let i = 0; i < nodes; i++) await network.start(i);
+    } catch (error) {
+      // The caller never gets the handle, so nothing else would stop the nodes already running.
+      await network.close();
+      throw error;
+    }
   }
   return network;
 }
