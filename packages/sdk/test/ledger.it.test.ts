@@ -2,7 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { signLegacyTx } from '@weft/core/tx';
 import { bytesToHex, hexToBytes } from '@weft/crypto/bytes';
 import { getSuite } from '@weft/crypto/suites';
-import { ContractFactory, Contract as EthersContract, type InterfaceAbi, JsonRpcProvider, Wallet } from 'ethers';
+import {
+  ContractFactory,
+  Contract as EthersContract,
+  type InterfaceAbi,
+  JsonRpcProvider,
+  Wallet,
+} from 'ethers';
 import { createPublicClient, createWalletClient, defineChain, http, parseAbiItem, webSocket } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
