@@ -10,9 +10,9 @@ import {
 } from '@weft/core/genesis';
 import { bytesToHex } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
-import type { SuiteName } from '@weft/crypto/suite';
+import type { CryptoSuite, KeyPair, SuiteName } from '@weft/crypto/suite';
 import { getSuite } from '@weft/crypto/suites';
-import { createChainCa, createNodeCert, createOrgCert } from '@weft/node/p2p/ca';
+import { type CertifiedKey, createChainCa, createNodeCert, createOrgCert } from '@weft/node/p2p/ca';
 import { createClient } from '../client.js';
 import { createOutput, type Output, usageError } from './io.js';
 
@@ -81,6 +81,27 @@ function writeSecret(path: string, content: string): void {
 }
 
 /**
+ * `orgs/<org>/`: the organisation's certificate, issued by the chain CA (chain CA → org → node), and its
+ * governance committee account (docs/governance.md, "Genesis"): `account.key` (hex, 0600) and `account.json`.
+ */
+async function writeOrganisation(
+  orgDir: string,
+  ca: CertifiedKey,
+  name: string,
+  suite: CryptoSuite,
+  account: KeyPair,
+): Promise<{ org: CertifiedKey; member: InitResult['committee'][number] }> {
+  mkdirSync(orgDir, { recursive: true });
+  const org = await createOrgCert(ca, { orgName: name });
+  writeFileSync(join(orgDir, 'org.crt'), org.certPem);
+  writeSecret(join(orgDir, 'org.key'), org.keyPem);
+  const address = bytesToHex(suite.addressFromPublicKey(account.publicKey));
+  writeSecret(join(orgDir, 'account.key'), `${bytesToHex(account.privateKey)}\n`);
+  writeFileSync(join(orgDir, 'account.json'), `${JSON.stringify({ org: name, address })}\n`);
+  return { org, member: { org: name, address, keyFile: join(orgDir, 'account.key') } };
+}
+
+/**
  * Writes a network: the chain CA, one organisation and one node per index (chain CA → org → node),
  * a genesis listing every node as a sealer, and per node a self-contained directory that can be
  * shipped to the organisation that runs it.
@@ -127,18 +148,14 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
     const nodeDir = join(opts.dir, name);
     const orgDir = join(opts.dir, 'orgs', `org${i}`);
     mkdirSync(join(nodeDir, 'tls'), { recursive: true });
-    mkdirSync(orgDir, { recursive: true });
-    const org = await createOrgCert(ca, { orgName: `org${i}` });
-    writeFileSync(join(orgDir, 'org.crt'), org.certPem);
-    writeSecret(join(orgDir, 'org.key'), org.keyPem);
-    const account = orgAccounts[i] as (typeof orgAccounts)[number];
-    const accountAddress = bytesToHex(suite.addressFromPublicKey(account.publicKey));
-    writeSecret(join(orgDir, 'account.key'), `${bytesToHex(account.privateKey)}\n`);
-    writeFileSync(
-      join(orgDir, 'account.json'),
-      `${JSON.stringify({ org: `org${i}`, address: accountAddress })}\n`,
+    const { org, member } = await writeOrganisation(
+      orgDir,
+      ca,
+      `org${i}`,
+      suite,
+      orgAccounts[i] as (typeof orgAccounts)[number],
     );
-    committee.push({ org: `org${i}`, address: accountAddress, keyFile: join(orgDir, 'account.key') });
+    committee.push(member);
     const nodeCert = await createNodeCert(org, { nodeName: name, consensusPublicKey: key.publicKey });
     writeFileSync(join(nodeDir, 'tls', 'ca.crt'), ca.certPem);
     writeFileSync(join(nodeDir, 'tls', 'org.crt'), org.certPem);
@@ -297,6 +314,9 @@ export async function cmdUp(
  * The node gets a fresh consensus key and a TLS certificate signed by its organisation (chain CA → org →
  * node); it can start at once, but peers refuse it until the committee admits its node id
  * (`weft node add NODE_ID`), after which it syncs as an observer and can be promoted to sealer.
+ * An organisation the network does not know yet is created first — its certificate issued by the chain CA
+ * in `D/ca` (so this runs where the CA key is kept, as `weft init` did) and a committee account that the
+ * committee may vote in with `weft gov propose member ADDRESS WEIGHT`.
  */
 export async function cmdNodeNew(
   flags: Record<string, string | boolean | undefined>,
@@ -315,9 +335,21 @@ export async function cmdNodeNew(
   const { parseGenesis } = await import('@weft/core/genesis');
   const genesisText = readFileSync(join(dir, 'genesis.json'), 'utf8');
   const genesis = parseGenesis(JSON.parse(genesisText));
+  // The name becomes a directory and a certificate subject: no path separators, at most 64 characters
+  // (RFC 5280 appendix A.1, ub-organization-name).
+  if (!/^[\w-][\w.-]{0,63}$/.test(org))
+    throw usageError(
+      '--org must be 1-64 letters, digits, dots, dashes or underscores, not starting with a dot',
+    );
   const orgDir = join(dir, 'orgs', org);
-  if (!existsSync(join(orgDir, 'org.key')))
-    throw usageError(`${orgDir} has no org.key: is ${org} an organisation of this network?`);
+  const isNewOrg = !existsSync(join(orgDir, 'org.key'));
+  if (isNewOrg && (existsSync(orgDir) || !existsSync(join(dir, 'ca', 'ca.key')))) {
+    throw usageError(
+      existsSync(orgDir)
+        ? `${orgDir} has no org.key: put the organisation's org.crt and org.key there`
+        : `${org} is not an organisation of this network, and ${join(dir, 'ca')} has no ca.key to certify it: run this where the chain CA is kept`,
+    );
+  }
   const existing = readdirSync(dir).filter(
     (d) => /^node\d+$/.test(d) && existsSync(join(dir, d, 'config.json')),
   );
@@ -345,10 +377,21 @@ export async function cmdNodeNew(
   );
   const suite = getSuite(genesis.suite);
   const key = suite.generateKeyPair();
-  const orgCert = {
-    certPem: readFileSync(join(orgDir, 'org.crt'), 'utf8'),
-    keyPem: readFileSync(join(orgDir, 'org.key'), 'utf8'),
-  };
+  let member: InitResult['committee'][number] | undefined;
+  let orgCert: CertifiedKey;
+  if (isNewOrg) {
+    const ca = {
+      certPem: readFileSync(join(dir, 'ca', 'ca.crt'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'ca', 'ca.key'), 'utf8'),
+    };
+    ({ org: orgCert, member } = await writeOrganisation(orgDir, ca, org, suite, suite.generateKeyPair()));
+    out.info(`New organisation ${org}: certificate from the chain CA in ${orgDir}`);
+  } else {
+    orgCert = {
+      certPem: readFileSync(join(orgDir, 'org.crt'), 'utf8'),
+      keyPem: readFileSync(join(orgDir, 'org.key'), 'utf8'),
+    };
+  }
   const nodeCert = await createNodeCert(orgCert, { nodeName: name, consensusPublicKey: key.publicKey });
   mkdirSync(join(nodeDir, 'tls'), { recursive: true });
   writeFileSync(join(nodeDir, 'tls', 'ca.crt'), readFileSync(join(dir, 'ca', 'ca.crt'), 'utf8'));
@@ -369,7 +412,15 @@ export async function cmdNodeNew(
   writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const nodeId = bytesToHex(key.publicKey);
   out.result(
-    { name, dir: nodeDir, nodeId, org, rpcUrl: `http://${host}:${rpcPort}`, p2p: `${host}:${p2pPort}` },
+    {
+      name,
+      dir: nodeDir,
+      nodeId,
+      org,
+      rpcUrl: `http://${host}:${rpcPort}`,
+      p2p: `${host}:${p2pPort}`,
+      ...(member ? { newOrganisation: member } : {}),
+    },
     () =>
       [
         `New node ${name} for ${org} in ${nodeDir}`,
@@ -377,6 +428,12 @@ export async function cmdNodeNew(
         `Admit it:  weft node add ${nodeId} --role observer --org ${org} (then vote), and start it with`,
         `           weft node --dir ${nodeDir}`,
         'Existing nodes reach it once admitted; add its address to their config.json p2p.peers to dial it too.',
+        ...(member
+          ? [
+              `${org}'s committee account is ${member.address} (key in ${member.keyFile});`,
+              `  to give ${org} a vote: weft gov propose member ${member.address} 1 (then vote)`,
+            ]
+          : []),
       ].join('\n'),
   );
 }
