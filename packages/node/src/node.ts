@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Transaction } from '@weft/core/tx';
-import { bytesToHex } from '@weft/crypto/bytes';
+import { bytesToHex, equalBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import { getSuite } from '@weft/crypto/suites';
 import { Chain } from './chain/chain.js';
@@ -184,11 +184,17 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     { host: config.rpc.host, port: config.rpc.port, log },
   );
   // Consensus and membership status (what Ethereum lacks lives under weft_*).
+  // A node's organisation is the one its latest registry change names (a node added by the committee is not
+  // in the genesis); an ungoverned chain has only its genesis nodes.
+  const orgOf = (id: Uint8Array): string | null =>
+    chain.governance.snapshot()?.nodeChanges.findLast((c) => equalBytes(c.nodeId, id))?.org ??
+    genesis.nodes.find((n) => equalBytes(n.nodeId, id))?.org ??
+    null;
   const nodeList = (role: 'sealer' | 'observer') => {
     const m = chain.governance.membershipAt(chain.head.number + 1n);
     return (role === 'sealer' ? m.sealers : m.observers).map((id) => ({
       nodeId: bytesToHex(id),
-      org: genesis.nodes.find((n) => bytesToHex(n.nodeId) === bytesToHex(id))?.org ?? null,
+      org: orgOf(id),
       address: bytesToHex(suite.addressFromPublicKey(id)),
       connected:
         bytesToHex(id) === nodeId || (p2p?.peers().some((p) => `0x${p.id}` === bytesToHex(id)) ?? false),

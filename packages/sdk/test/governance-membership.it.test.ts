@@ -325,6 +325,9 @@ describe('a new node joins a running 4-sealer chain by committee vote, and leave
       );
       expect(await roleOf(url4)).toBe('observer');
       expect(await consensusOf(url4)).toMatchObject({ isValidator: false, sealers: 4, quorum: 3 });
+      expect(await rpc(urls[0] as string, 'weft_observers')).toEqual([
+        { nodeId: id, org: 'org0', address: expect.any(String), connected: true },
+      ]);
       expect(await chainDifferences([...urls, url4], await headOf(url4))).toEqual([]);
 
       // --- Promotion to sealer: five sealers, quorum four, on every node.
@@ -336,6 +339,8 @@ describe('a new node joins a running 4-sealer chain by committee vote, and leave
       for (const u of all) expect(await consensusOf(u)).toMatchObject({ sealers: 5, quorum: 4 });
       expect(await roleOf(url4)).toBe('sealer');
       expect(await consensusOf(url4)).toMatchObject({ isValidator: true });
+      const sealerList = await rpc<{ nodeId: string }[]>(urls[0] as string, 'weft_sealers');
+      expect(sealerList.find((s) => s.nodeId === id)).toMatchObject({ org: 'org0', connected: true });
       const promotedHead = highest(await headsOf(all));
       await waitForHeights(all, promotedHead + 2n, 45_000, 'blocks decided by five sealers');
 
