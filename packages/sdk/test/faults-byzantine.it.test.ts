@@ -31,7 +31,8 @@ import { startTestNetwork, type TestNetwork, waitFor } from './helpers/network.j
  * turns as leader), and every provable offence is penalised until the transport bans the offender.
  *
  * Penalties add up per honest node (high = 40 points, a ban at 100, docs/p2p.md), so each offence is aimed
- * at a node that can still hear it: node0 gets the equivocations, node1 the forgeries, node2 the sync lie.
+ * at a node that can still hear it: node0 gets the equivocations (its third one bans the liar there),
+ * node1 the forged signatures, node2 the under-quorum certificate and the sync lie; garbage frames last.
  */
 
 const BYZANTINE = 3;
@@ -98,6 +99,9 @@ describe('a byzantine sealer among four', () => {
     await waitForHeights(honestUrls(), turn, 30_000, 'the byzantine turn to be decided on all honest nodes');
     await waitForLog('node0 to catch the two proposals', /conflicting proposals/, [0]);
     expect(await chainDifferences(honestUrls(), turn)).toEqual([]);
+    // What got decided is one of the liar's two blocks (B: the one a quorum prepared), on every node.
+    const [decided] = await blocksOf(net.urls[0] as string, turn, turn);
+    expect([bytesToHex(a.hash), bytesToHex(b.hash)]).toContain(decided?.hash);
 
     // 1b. Its next turn: the same split, but node0 never sees B at all, and the liar tells node0 it is far
     //     ahead without ever answering a sync request. node0 must still get B (from an honest node), or
@@ -120,6 +124,8 @@ describe('a byzantine sealer among four', () => {
       clearInterval(silentLie);
     }
     expect(await chainDifferences(honestUrls(), turn2 + 1n)).toEqual([]);
+    const [decided2] = await blocksOf(net.urls[0] as string, turn2, turn2);
+    expect([bytesToHex(a2.hash), bytesToHex(b2.hash)]).toContain(decided2?.hash);
 
     // 2. Votes and view changes for the height after next: the honest nodes buffer them and judge them
     //    when they get there, so no race with a fast height can make them moot.
@@ -128,10 +134,13 @@ describe('a byzantine sealer among four', () => {
     const z = randomBytes(32);
     bad.send(0, MSG_CONSENSUS, bad.vote('prepare', target, 0, y));
     bad.send(0, MSG_CONSENSUS, bad.vote('prepare', target, 0, z));
+    bad.send(0, MSG_CONSENSUS, bad.vote('commit', target, 0, y));
+    bad.send(0, MSG_CONSENSUS, bad.vote('commit', target, 0, z));
     bad.send(1, MSG_CONSENSUS, bad.vote('prepare', target, 0, y, { forgeSignature: true }));
     bad.send(1, MSG_CONSENSUS, bad.viewChange(target, 1, bad.forgedPreparedCertificate(0, y, [0, 1, 2])));
     bad.send(2, MSG_CONSENSUS, bad.viewChange(target, 1, bad.forgedPreparedCertificate(0, z, [1])));
     await waitForLog('node0 to catch the double prepare', /conflicting prepare votes/, [0]);
+    await waitForLog('node0 to catch the double commit', /conflicting commit votes/, [0]);
     await waitForLog('node1 to catch the forged signature', /bad prepare signature/, [1]);
     await waitForLog('node1 to catch the forged prepared certificate', /forged prepared certificate/, [1]);
     await waitForLog('node2 to catch the under-quorum certificate', /prepared certificate below quorum/, [2]);
