@@ -152,7 +152,7 @@ export function certificateView(block: BlockJson): number {
 
 /**
  * Heights in `from..upTo` (from ≥ 1: genesis has no certificate) whose stored commit certificate does not
- * prove the block final under the chain's sealer list.
+ * prove the block final under the chain's sealer list — the genesis list: these tests never change it.
  */
 export async function certificateProblems(url: string, upTo: bigint, from = 1n): Promise<string[]> {
   const identity = await chainIdentity(url);
