@@ -12,6 +12,7 @@ const BENCHES = [
   ['evm-state', []],
   ['erc20-solo', []],
   ['pbft', []],
+  ['governance', []],
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
