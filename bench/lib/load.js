@@ -205,12 +205,14 @@ export async function startHardhat({ accounts }) {
 }
 
 /**
- * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; null
- * elsewhere). CPU per transaction is steadier than TPS on a machine shared with other work.
+ * CPU time (user + system, ms) a process — or only its main thread — has used so far, from
+ * /proc (Linux; null elsewhere). CPU per transaction is steadier than TPS on a machine shared with
+ * other work, and the main thread's share is what bounds a node's throughput.
  */
-export function processCpuMs(pid) {
+export function processCpuMs(pid, { mainThreadOnly = false } = {}) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // /proc/<pid>/task/<pid> is the main thread alone (a node's JavaScript thread).
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);

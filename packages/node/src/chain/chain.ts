@@ -368,6 +368,7 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   async close(): Promise<void> {
     await this.commitQueue;
+    await this.pool.close();
     await this.store.close();
   }
 }

@@ -3,6 +3,7 @@ import { decodeTransaction, type Transaction } from '@weft/core/tx';
 import { bytesToHex } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import type { CryptoSuite } from '@weft/crypto/suite';
+import { TxDecodeWorkers } from './decode-workers.js';
 import { assertTxRules } from './validation.js';
 
 /**
@@ -31,7 +32,17 @@ export interface TxPoolOptions {
   maxNonceGap?: number;
   /** Total raw bytes the pool keeps at most. */
   maxBytes?: number;
+  /**
+   * Worker threads that decode batches announced with `prefetch` (signature recovery off the main
+   * thread); default one fewer than the cores, 0 decodes everything inline. See decode-workers.ts.
+   */
+  decodeThreads?: number;
+  /** Decode workers to use instead of starting the default ones (tests, a shared set); null: none. */
+  decodeWorkers?: TxDecodeWorkers | null;
 }
+
+/** At most this many prefetched decodes wait for their `addRaw` (a bound, not a tuning knob). */
+const MAX_PREFETCHED = 20_000;
 
 interface Entry {
   tx: Transaction;
@@ -47,6 +58,11 @@ export class TxPool {
   private readonly bySender = new Map<string, Map<bigint, Entry>>();
   private bytes = 0;
   private arrivals = 0;
+  /** Decodes started by `prefetch`, by transaction hash, until `addRaw` takes them. */
+  private readonly prefetched = new Map<string, Promise<Transaction | null>>();
+  /** Started on the first `prefetch`; null when workers are disabled or cannot run here. */
+  private decodeWorkers: TxDecodeWorkers | null | undefined;
+  private ownsDecodeWorkers = false;
 
   constructor(opts: TxPoolOptions) {
     this.opts = opts;
@@ -87,9 +103,76 @@ export class TxPool {
     const hashHex = bytesToHex(this.opts.suite.hash(raw));
     const known = this.byHash.get(hashHex);
     if (known) throw new WeftError('ALREADY_KNOWN', `transaction ${hashHex} is already pending`);
-    const tx = decodeTransaction(this.opts.suite, raw, settings.maxTxBytes);
+    const early = this.prefetched.get(hashHex);
+    if (early !== undefined) this.prefetched.delete(hashHex);
+    // A worker's decode is used only when it succeeded; anything else is decoded here, so a refusal
+    // is exactly what inline decoding would have said.
+    const tx =
+      (early === undefined ? null : await early) ??
+      decodeTransaction(this.opts.suite, raw, settings.maxTxBytes);
     await this.add(tx);
     return tx;
+  }
+
+  /**
+   * Starts decoding raw transactions that `addRaw` will be asked to admit shortly (a JSON-RPC batch,
+   * a gossip message) on the decode workers, so their signatures are recovered off the main thread
+   * while the node goes on with other work. Purely an optimisation: nothing is admitted or refused
+   * here, and `addRaw` decodes inline whatever was not prefetched. Returns the keys to pass to
+   * `releasePrefetched` once the batch has been handled (drops decodes nobody asked for).
+   */
+  prefetch(raws: readonly Uint8Array[]): string[] {
+    if (this.decodeWorkers === undefined && this.opts.decodeWorkers !== undefined) {
+      this.decodeWorkers = this.opts.decodeWorkers;
+    }
+    if (this.decodeWorkers === undefined) {
+      const threads = this.opts.decodeThreads;
+      this.ownsDecodeWorkers = true;
+      this.decodeWorkers =
+        threads === 0
+          ? null
+          : TxDecodeWorkers.create({
+              suite: this.opts.suite.name,
+              ...(threads === undefined ? {} : { threads }),
+            });
+    }
+    const workers = this.decodeWorkers;
+    if (workers === null || !workers.isRunning) return [];
+    const maxTxBytes = this.opts.settings().maxTxBytes;
+    const keys = new Set<string>();
+    const batch: Uint8Array[] = [];
+    for (const raw of raws) {
+      if (this.prefetched.size + batch.length >= MAX_PREFETCHED) break;
+      if (raw.length === 0 || raw.length > maxTxBytes) continue;
+      const hashHex = bytesToHex(this.opts.suite.hash(raw));
+      if (this.byHash.has(hashHex) || this.prefetched.has(hashHex) || keys.has(hashHex)) continue;
+      keys.add(hashHex);
+      batch.push(raw);
+    }
+    if (batch.length === 0) return [];
+    const decoded = workers.decode(batch);
+    let i = 0;
+    for (const key of keys) {
+      const index = i++;
+      this.prefetched.set(
+        key,
+        decoded.then((txs) => txs?.[index] ?? null),
+      );
+    }
+    return [...keys];
+  }
+
+  /** Forgets prefetched decodes that `addRaw` did not take (see `prefetch`). */
+  releasePrefetched(keys: readonly string[]): void {
+    for (const key of keys) this.prefetched.delete(key);
+  }
+
+  /** Stops the decode workers this pool started; `addRaw` keeps working (inline). */
+  async close(): Promise<void> {
+    this.prefetched.clear();
+    const workers = this.decodeWorkers;
+    this.decodeWorkers = null;
+    if (this.ownsDecodeWorkers) await workers?.close();
   }
 
   /** Admits an already decoded (signature-checked) transaction. */
