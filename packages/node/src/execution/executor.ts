@@ -9,6 +9,7 @@ import type { FlatStateManager } from '../state/flat-state-manager.js';
 import { LtHash } from '../state/lthash.js';
 import { createChainCommon } from './evm-config.js';
 import { intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
+import { installJumpAnalysisCache } from './jump-analysis-cache.js';
 import { createEvmBlock, type EvmBlock, outcomeToReceipt, runTransaction } from './transaction.js';
 import type {
   AccountView,
@@ -88,6 +89,7 @@ export function emptyStateRoot(suite: CryptoSuite): Uint8Array {
 }
 
 export async function createBlockExecutor(options: BlockExecutorOptions): Promise<BlockExecutor> {
+  await installJumpAnalysisCache();
   const common = createChainCommon(options.chainId);
   const executor = new Executor(options, common);
   return executor;

@@ -115,6 +115,16 @@ class OriginalStorageCache {
   }
 }
 
+const stateOwnedCode = new WeakSet<Uint8Array>();
+
+/**
+ * True for a code array that `getCode` handed out. The state never mutates those, so their identity
+ * stands for their bytes (the executor memoises the EVM's jump analysis by it).
+ */
+export function isStateOwnedCode(code: Uint8Array): boolean {
+  return stateOwnedCode.has(code);
+}
+
 export class FlatStateManager implements StateManagerInterface {
   readonly originalStorageCache: OriginalStorageCache;
   private readonly committed: CommittedState;
@@ -313,6 +323,7 @@ export class FlatStateManager implements StateManagerInterface {
     const code = value.slice();
     const codeHash = code.length === 0 ? KECCAK256_NULL : keccak256(code);
     if (code.length > 0) this.code.set(bytesToKeyString(codeHash), code);
+    stateOwnedCode.add(code);
     await this.modifyAccountFields(address, { codeHash });
   }
 
@@ -323,6 +334,7 @@ export class FlatStateManager implements StateManagerInterface {
     if (pending !== undefined) return pending;
     const code = await this.committed.read(codeKey(fields.codeHash));
     if (code === ABSENT) throw new WeftError('STORAGE_ERROR', 'state is missing the code of an account');
+    stateOwnedCode.add(code);
     return code;
   }
 
