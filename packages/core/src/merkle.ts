@@ -40,18 +40,21 @@ function nodeHash(hash: HashFn, left: Uint8Array, right: Uint8Array): Uint8Array
   return hash(concatBytes(NODE, left, right));
 }
 
+/** The level above: pairs hashed left to right, an odd last node promoted unchanged. */
+function parentLevel(hash: HashFn, level: readonly Uint8Array[]): Uint8Array[] {
+  const next: Uint8Array[] = [];
+  for (let i = 0; i < level.length; i += 2) {
+    const left = level[i] as Uint8Array;
+    const right = level[i + 1];
+    next.push(right === undefined ? left : nodeHash(hash, left, right));
+  }
+  return next;
+}
+
 export function merkleRoot(hash: HashFn, items: readonly Uint8Array[]): Uint8Array {
   if (items.length === 0) return rootHash(hash, 0, new Uint8Array(0));
   let level = items.map((item) => leafHash(hash, item));
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const left = level[i] as Uint8Array;
-      const right = level[i + 1];
-      next.push(right === undefined ? left : nodeHash(hash, left, right));
-    }
-    level = next;
-  }
+  while (level.length > 1) level = parentLevel(hash, level);
   return rootHash(hash, items.length, level[0] as Uint8Array);
 }
 
@@ -65,13 +68,7 @@ export function createMerkleProof(hash: HashFn, items: readonly Uint8Array[], in
   while (level.length > 1) {
     const sibling = position % 2 === 0 ? level[position + 1] : level[position - 1];
     if (sibling !== undefined) siblings.push(sibling);
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const left = level[i] as Uint8Array;
-      const right = level[i + 1];
-      next.push(right === undefined ? left : nodeHash(hash, left, right));
-    }
-    level = next;
+    level = parentLevel(hash, level);
     position = Math.floor(position / 2);
   }
   return { index, leafCount: items.length, siblings };
