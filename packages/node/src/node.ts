@@ -7,6 +7,7 @@ import { Chain } from './chain/chain.js';
 import { SoloSealer } from './chain/solo-sealer.js';
 import { loadNodeDir } from './config.js';
 import type { ConsensusTimeouts } from './consensus/types.js';
+import { membersAt } from './governance/members.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { ConsensusDriver } from './network/consensus-driver.js';
 import { TxGossip } from './network/gossip.js';
@@ -186,20 +187,17 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // Consensus and membership status (what Ethereum lacks lives under weft_*).
   // A node's organisation is the one its latest registry change names (a node added by the committee is not
   // in the genesis); an ungoverned chain has only its genesis nodes.
-  const orgOf = (id: Uint8Array): string | null =>
-    chain.governance.snapshot()?.nodeChanges.findLast((c) => equalBytes(c.nodeId, id))?.org ??
-    genesis.nodes.find((n) => equalBytes(n.nodeId, id))?.org ??
-    null;
-  const nodeList = (role: 'sealer' | 'observer') => {
-    const m = chain.governance.membershipAt(chain.head.number + 1n);
-    return (role === 'sealer' ? m.sealers : m.observers).map((id) => ({
-      nodeId: bytesToHex(id),
-      org: orgOf(id),
-      address: bytesToHex(suite.addressFromPublicKey(id)),
-      connected:
-        bytesToHex(id) === nodeId || (p2p?.peers().some((p) => `0x${p.id}` === bytesToHex(id)) ?? false),
-    }));
-  };
+  const nodeList = (role: 'sealer' | 'observer') =>
+    membersAt(chain.governance, genesis, chain.head.number + 1n)
+      .filter((n) => n.role === role)
+      .map((n) => ({
+        nodeId: bytesToHex(n.nodeId),
+        org: n.org,
+        address: bytesToHex(suite.addressFromPublicKey(n.nodeId)),
+        connected:
+          bytesToHex(n.nodeId) === nodeId ||
+          (p2p?.peers().some((p) => `0x${p.id}` === bytesToHex(n.nodeId)) ?? false),
+      }));
   rpc.methods.set('weft_consensusStatus', () => consensusStatus());
   rpc.methods.set('weft_sealers', () => nodeList('sealer'));
   rpc.methods.set('weft_observers', () => nodeList('observer'));

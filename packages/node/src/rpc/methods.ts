@@ -7,6 +7,7 @@ import { bigintToBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import type { Chain } from '../chain/chain.js';
 import type { CallRequest } from '../execution/types.js';
+import { membersAt } from '../governance/members.js';
 import { type FilterCriteria, type LogMatch, parseFilterCriteria, queryLogs } from './filters.js';
 import { formatBlock, formatHeader, formatReceipt, formatTransaction } from './format.js';
 import { registerGovernanceMethods } from './governance.js';
@@ -135,6 +136,11 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
       firstLogIndex,
     );
   };
+  const nodesNow = () =>
+    membersAt(chain.governance, chain.genesis, chain.head.number + 1n).map((n) => ({
+      ...n,
+      nodeId: data(n.nodeId),
+    }));
   const pendingContext = () => ({
     number: chain.head.number + 1n,
     timestamp: BigInt(Date.now()) / 1000n,
@@ -364,11 +370,17 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
   });
 
   // --- weft
-  m.set('weft_chainInfo', () => ({
+  m.set('weft_chainInfo', async () => ({
     chainId: quantity(chain.chainId),
     chainName: chain.genesis.chainName,
     suite: suite.name,
-    genesisHash: null,
+    genesisHash: data(
+      suite.hash(
+        encodeHeader(
+          (await chain.store.getHeader(0n)) as NonNullable<Awaited<ReturnType<typeof chain.store.getHeader>>>,
+        ),
+      ),
+    ),
     settings: {
       blockGasLimit: quantity(chain.settings.blockGasLimit),
       txGasLimit: quantity(chain.settings.txGasLimit),
@@ -377,7 +389,8 @@ export function createRpcMethods(node: RpcNode): Map<string, RpcHandler> {
       blockLimitWindow: chain.settings.blockLimitWindow,
       maxTxBytes: chain.settings.maxTxBytes,
     },
-    nodes: chain.genesis.nodes.map((n) => ({ nodeId: data(n.nodeId), org: n.org, role: n.role })),
+    // Membership now (genesis plus every change the committee voted), not the genesis list.
+    nodes: nodesNow(),
   }));
   m.set('weft_nodeStatus', () => node.nodeStatus());
   m.set('weft_peers', () => node.peers());
