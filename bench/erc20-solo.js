@@ -53,6 +53,7 @@ async function measure(name, url, chainId, pid, deployer, senders, maxTps) {
   process.stderr.write(`[${name}] sending for ${seconds} s…\n`);
   const cpuBefore = processCpuMs(pid);
   const mainBefore = processCpuMs(pid, { mainThreadOnly: true });
+  const clientBefore = processCpuMs(process.pid);
   const result = await runLoad({
     url,
     txs,
@@ -62,11 +63,17 @@ async function measure(name, url, chainId, pid, deployer, senders, maxTps) {
   });
   const cpuAfter = processCpuMs(pid);
   const mainAfter = processCpuMs(pid, { mainThreadOnly: true });
+  const clientAfter = processCpuMs(process.pid);
   const perTx = (before, after) =>
     before === null || after === null || result.final === 0
       ? null
       : Math.round(((after - before) * 1000) / result.final);
-  return { ...result, cpuUsPerTx: perTx(cpuBefore, cpuAfter), mainCpuUsPerTx: perTx(mainBefore, mainAfter) };
+  return {
+    ...result,
+    cpuUsPerTx: perTx(cpuBefore, cpuAfter),
+    mainCpuUsPerTx: perTx(mainBefore, mainAfter),
+    clientCpuUsPerTx: perTx(clientBefore, clientAfter),
+  };
 }
 
 const deployer = deterministicKeys(1, 'deployer')[0];
@@ -101,7 +108,7 @@ if (!values['skip-hardhat']) {
 }
 
 const row = (name, r) =>
-  `${name.padEnd(8)} ${r.tps.toFixed(0).padStart(6)} TPS  p50 ${String(r.p50Ms).padStart(5)} ms  p99 ${String(r.p99Ms).padStart(5)} ms  cpu ${String(r.cpuUsPerTx ?? '-').padStart(4)} µs/tx (main thread ${String(r.mainCpuUsPerTx ?? '-').padStart(4)})  final ${r.final}/${r.sent}  rejected ${r.rejected}  over ${r.seconds.toFixed(1)} s`;
+  `${name.padEnd(8)} ${r.tps.toFixed(0).padStart(6)} TPS  p50 ${String(r.p50Ms).padStart(5)} ms  p99 ${String(r.p99Ms).padStart(5)} ms  cpu ${String(r.cpuUsPerTx ?? '-').padStart(4)} µs/tx (main thread ${String(r.mainCpuUsPerTx ?? '-').padStart(4)}, client ${String(r.clientCpuUsPerTx ?? '-').padStart(4)})  final ${r.final}/${r.sent}  rejected ${r.rejected}  over ${r.seconds.toFixed(1)} s`;
 console.log('ERC-20 transfer, one sealer, load from a separate process');
 for (const [name, r] of Object.entries(results)) console.log(row(name, r));
 const summary = {
@@ -113,6 +120,7 @@ const summary = {
   weftP99Ms: results.weft.p99Ms,
   weftCpuUsPerTx: results.weft.cpuUsPerTx,
   weftMainThreadCpuUsPerTx: results.weft.mainCpuUsPerTx,
+  weftClientCpuUsPerTx: results.weft.clientCpuUsPerTx,
   weftRejected: results.weft.rejected,
   ...(results.hardhat
     ? {
