@@ -8,6 +8,7 @@ import type { CryptoSuite } from '@weft/crypto/suite';
 import type { FlatStateManager } from '../state/flat-state-manager.js';
 import { LtHash } from '../state/lthash.js';
 import { createChainCommon } from './evm-config.js';
+import { fastMemoryOpcodes } from './fast-opcodes.js';
 import { intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
 import { installJumpAnalysisCache } from './jump-analysis-cache.js';
 import { createEvmBlock, type EvmBlock, outcomeToReceipt, runTransaction } from './transaction.js';
@@ -136,10 +137,12 @@ class Executor implements BlockExecutor {
 
   private async createEngine(): Promise<Engine> {
     const view = this.stateManager.createView();
+    const common = this.common.copy();
     const evm = await createEVM({
-      common: this.common.copy(),
+      common,
       stateManager: view,
       blockchain: this.blockchain,
+      customOpcodes: fastMemoryOpcodes(common),
     });
     return { view, evm };
   }

@@ -1,0 +1,127 @@
+import { createEVM, type EVM } from '@ethereumjs/evm';
+import { SimpleStateManager } from '@ethereumjs/statemanager';
+import { bytesToHex } from '@weft/crypto/bytes';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createChainCommon } from '../src/execution/evm-config.js';
+import { fastMemoryOpcodes } from '../src/execution/fast-opcodes.js';
+
+/**
+ * Differential test of weft's MSTORE / MLOAD / KECCAK256 (a performance change) against
+ * @ethereumjs/evm's own handlers: random programs must return the same memory, use the same gas and
+ * fail the same way on both EVMs.
+ */
+const CHAIN_ID = 7n;
+
+type Op =
+  | { kind: 'mstore'; offset: bigint; word: bigint }
+  | { kind: 'mload'; offset: bigint; to: number }
+  | { kind: 'sha3'; offset: bigint; length: bigint; to: number };
+
+function push(value: bigint): number[] {
+  // PUSH32 with the value as 32 big-endian bytes.
+  const out = [0x7f];
+  for (let i = 31; i >= 0; i--) out.push(Number((value >> BigInt(8 * i)) & 0xffn));
+  return out;
+}
+
+/** Assembles the ops; every result is stored at `to`, and the program returns memory [0, 640). */
+function assemble(ops: readonly Op[]): Uint8Array {
+  const code: number[] = [];
+  for (const op of ops) {
+    if (op.kind === 'mstore') code.push(...push(op.word), ...push(op.offset), 0x52);
+    else if (op.kind === 'mload') code.push(...push(op.offset), 0x51, ...push(BigInt(op.to)), 0x52);
+    else code.push(...push(op.length), ...push(op.offset), 0x20, ...push(BigInt(op.to)), 0x52);
+  }
+  code.push(...push(640n), ...push(0n), 0xf3);
+  return Uint8Array.from(code);
+}
+
+// Mostly small offsets (overlapping, unaligned), sometimes offsets that make memory unaffordable.
+const arbOffset = fc.oneof(
+  { weight: 8, arbitrary: fc.bigInt({ min: 0n, max: 600n }) },
+  { weight: 1, arbitrary: fc.constantFrom(2n ** 32n, 2n ** 64n - 1n, 2n ** 255n, 2n ** 256n - 1n) },
+);
+const arbWord = fc.oneof(
+  fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+  fc.constantFrom(0n, 1n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 192n, 2n ** 256n - 1n),
+);
+const arbTo = fc.integer({ min: 0, max: 600 });
+const arbOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('mstore' as const), offset: arbOffset, word: arbWord }),
+  fc.record({ kind: fc.constant('mload' as const), offset: arbOffset, to: arbTo }),
+  fc.record({
+    kind: fc.constant('sha3' as const),
+    offset: arbOffset,
+    length: fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.constant(0n), fc.constant(2n ** 40n)),
+    to: arbTo,
+  }),
+);
+
+async function evmWith(fast: boolean): Promise<EVM> {
+  const common = createChainCommon(CHAIN_ID);
+  return createEVM({
+    common,
+    stateManager: new SimpleStateManager(),
+    ...(fast ? { customOpcodes: fastMemoryOpcodes(common) } : {}),
+  });
+}
+
+describe('fast memory opcodes', () => {
+  let reference: EVM;
+  let fast: EVM;
+
+  beforeAll(async () => {
+    reference = await evmWith(false);
+    fast = await evmWith(true);
+  });
+
+  async function outcome(evm: EVM, code: Uint8Array, gasLimit: bigint) {
+    const result = await evm.runCode({ code, gasLimit });
+    return {
+      error: result.exceptionError?.error ?? null,
+      gas: result.executionGasUsed,
+      output: bytesToHex(result.returnValue),
+    };
+  }
+
+  it('behaves exactly like the library on random programs (memory, gas, failures)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(arbOp, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom(30_000n, 1_000_000n),
+        async (ops, gasLimit) => {
+          const code = assemble(ops);
+          expect(await outcome(fast, code, gasLimit)).toEqual(await outcome(reference, code, gasLimit));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stores, loads and hashes known values', async () => {
+    // MSTORE 0x..01 at 0, MLOAD it back to 32, KECCAK256 of the empty range to 64.
+    const code = assemble([
+      { kind: 'mstore', offset: 0n, word: 1n },
+      { kind: 'mload', offset: 0n, to: 32 },
+      { kind: 'sha3', offset: 2n ** 255n, length: 0n, to: 64 },
+    ]);
+    const result = await outcome(fast, code, 100_000n);
+    expect(result.error).toBeNull();
+    const word = (i: number) => result.output.slice(2 + 64 * i, 2 + 64 * (i + 1));
+    expect(word(0)).toBe(`${'00'.repeat(31)}01`);
+    expect(word(1)).toBe(`${'00'.repeat(31)}01`);
+    // keccak256("") (the empty-code hash of the Yellow Paper).
+    expect(word(2)).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+  });
+
+  it('keeps the base fee and dynamic gas of the opcodes it replaces', () => {
+    const ops = fastMemoryOpcodes(createChainCommon(CHAIN_ID));
+    expect(ops.map((o) => ('opcodeName' in o ? [o.opcode, o.opcodeName, o.baseFee] : null))).toEqual([
+      [0x52, 'MSTORE', 3],
+      [0x51, 'MLOAD', 3],
+      [0x20, 'KECCAK256', 30],
+    ]);
+    for (const o of ops) expect('gasFunction' in o && typeof o.gasFunction === 'function').toBe(true);
+  });
+});
