@@ -115,6 +115,16 @@ describe('fast memory opcodes', () => {
     expect(word(2)).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
   });
 
+  it('fails like the library on a stack underflow', async () => {
+    // PUSH1 1 then MSTORE / KECCAK256 (two operands), and a bare MLOAD (one operand).
+    for (const code of [[0x60, 0x01, 0x52], [0x60, 0x01, 0x20], [0x51], [0x52]]) {
+      const program = Uint8Array.from(code);
+      const expected = await outcome(reference, program, 100_000n);
+      expect(expected.error).toBe('stack underflow');
+      expect(await outcome(fast, program, 100_000n)).toEqual(expected);
+    }
+  });
+
   it('keeps the base fee and dynamic gas of the opcodes it replaces', () => {
     const ops = fastMemoryOpcodes(createChainCommon(CHAIN_ID));
     expect(ops.map((o) => ('opcodeName' in o ? [o.opcode, o.opcodeName, o.baseFee] : null))).toEqual([

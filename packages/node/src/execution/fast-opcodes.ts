@@ -43,8 +43,10 @@ function wordFromBytes(bytes: Uint8Array): bigint {
   return wordFromScratch();
 }
 
+// Two pops instead of `popN(2)` and destructuring: the same order (top first) without the array.
 function mstore(runState: RunState): void {
-  const [offset, word] = runState.stack.popN(2) as [bigint, bigint];
+  const offset = runState.stack.pop();
+  const word = runState.stack.pop();
   // Stack items are below 2^256, so the top limb fits 64 bits.
   scratchView.setBigUint64(0, word >> 192n);
   scratchView.setBigUint64(8, (word >> 128n) & MASK_64);
@@ -62,7 +64,8 @@ function mload(runState: RunState): void {
 const EMPTY = new Uint8Array(0);
 
 function keccak256Opcode(runState: RunState, common: Common): void {
-  const [offset, length] = runState.stack.popN(2) as [bigint, bigint];
+  const offset = runState.stack.pop();
+  const length = runState.stack.pop();
   const hash = common.customCrypto.keccak256;
   if (hash === undefined) {
     throw new WeftError('EXECUTION_ERROR', 'the fast KECCAK256 opcode needs common.customCrypto.keccak256');
