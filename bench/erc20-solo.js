@@ -101,7 +101,15 @@ try {
 if (!values['skip-hardhat']) {
   const hh = await startHardhat({ accounts: [deployer, ...senders].map((k) => bytesToHex(k)) });
   try {
-    results.hardhat = await measure('hardhat', hh.url, 31337n, hh.child.pid, deployer, senders, 1500);
+    results.hardhat = await measure(
+      'hardhat',
+      hh.url,
+      31337n,
+      hh.child.pid,
+      deployer,
+      senders,
+      Number(values['max-tps']),
+    );
   } finally {
     await hh.stop();
   }

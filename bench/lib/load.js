@@ -2,7 +2,7 @@
 // batching, pre-signed ERC-20 transfer load, and latency/throughput accounting. The load generator
 // always runs in this (the benchmark's) process, separate from the node processes it measures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,12 +163,21 @@ export function startNodeProcess(nodeDir, extraArgs = []) {
   return child;
 }
 
-/** Hardhat 2's local network (`hardhat node`), request logging off, with the given funded accounts. */
-export async function startHardhat({ accounts }) {
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-hh-'));
+/**
+ * Hardhat 2's local network (`hardhat node`, EDR), request logging off, with the given funded
+ * accounts, mining a block every `miningIntervalMs` (weft's default seal interval).
+ */
+export async function startHardhat({ accounts, miningIntervalMs = 100 }) {
+  // Hardhat refuses to run from a project that cannot resolve its own installation (HH12), so the
+  // throw-away project lives inside the repository (bench/out/ is git-ignored).
+  mkdirSync(join(ROOT, 'bench/out'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, 'bench/out/hardhat-'));
   const port = await freePort();
+  // Interval mining, like weft's sealer (a block every 100 ms with what is pending, FIFO): automine
+  // (one block per transaction) refuses a nonce gap, which concurrent JSON-RPC batches produce.
   const config = `module.exports = { solidity: '0.8.24', networks: { hardhat: {
     chainId: 31337, loggingEnabled: false, initialBaseFeePerGas: 0, blockGasLimit: 3000000000,
+    mining: { auto: false, interval: ${miningIntervalMs}, mempool: { order: 'fifo' } },
     accounts: ${JSON.stringify(accounts.map((k) => ({ privateKey: k, balance: '1000000000000000000000000' })))}
   } } };\n`;
   writeFileSync(join(dir, 'hardhat.config.cjs'), config);
@@ -192,7 +201,17 @@ export async function startHardhat({ accounts }) {
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitForRpc(url, 120_000);
+  const exited = new Promise((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`hardhat node exited with code ${code}`))),
+  );
+  try {
+    await Promise.race([waitForRpc(url, 120_000), exited]);
+  } catch (error) {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  exited.catch(() => undefined);
   return {
     url,
     child,
