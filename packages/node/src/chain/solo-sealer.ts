@@ -1,3 +1,4 @@
+import type { Logger } from '../log.js';
 import type { Chain } from './chain.js';
 
 /**
@@ -10,6 +11,11 @@ export interface SoloSealerOptions {
   /** 20-byte address of this node's consensus key, recorded as the block's sealer. */
   sealer: Uint8Array;
   onError?: (error: unknown) => void;
+  /**
+   * Receives one `debug` line per sealed block: transactions, build and commit milliseconds, what is
+   * left pending. Without a logger, the environment variable WEFT_TIMING=1 prints the same to stderr.
+   */
+  log?: Logger;
 }
 
 export class SoloSealer {
@@ -51,9 +57,17 @@ export class SoloSealer {
         // An empty result (all candidates invalid) is not sealed: no empty blocks.
         if (prepared.block.transactions.length > 0) await chain.commit(prepared);
         const t2 = performance.now();
-        if (process.env.WEFT_TIMING)
+        const fields = {
+          number: prepared.block.header.number,
+          txs: prepared.block.transactions.length,
+          buildMs: Math.round(t1 - t0),
+          commitMs: Math.round(t2 - t1),
+          pending: chain.pool.size,
+        };
+        if (this.opts.log !== undefined) this.opts.log('debug', 'block sealed', fields);
+        else if (process.env.WEFT_TIMING)
           process.stderr.write(
-            `seal txs=${prepared.block.transactions.length} build=${(t1 - t0).toFixed(0)}ms commit=${(t2 - t1).toFixed(0)}ms pool=${chain.pool.size}\n`,
+            `seal txs=${fields.txs} build=${fields.buildMs}ms commit=${fields.commitMs}ms pool=${fields.pending}\n`,
           );
       }
     } catch (error) {
