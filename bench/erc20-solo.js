@@ -3,7 +3,10 @@
 // node's CPU time per transaction for both, and the ratio; the last line is one JSON object.
 //
 //   node bench/erc20-solo.js [--seconds 30] [--senders 200] [--skip-hardhat] [--profile DIR]
-//                            [--node-arg=--some-v8-flag …]
+//                            [--batch 100] [--window 3000] [--streams 4] [--node-arg=--some-v8-flag …]
+//                            [--block-txs N] [--seal-ms MS]
+// (--batch: transactions per JSON-RPC batch; --window: most transactions in flight; --streams:
+// concurrent request streams; --block-txs / --seal-ms: weft's maxTxsPerBlock / sealIntervalMs.)
 //
 // Both chains get the same load: the same contract, legacy EIP-155 transfers signed in advance, sent
 // by the same client in JSON-RPC batches with the same window, finality learnt the same way (polling
@@ -34,6 +37,11 @@ const { values } = parseArgs({
     'max-tps': { type: 'string', default: '6000' },
     profile: { type: 'string' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    batch: { type: 'string', default: '100' },
+    window: { type: 'string', default: '3000' },
+    streams: { type: 'string', default: '4' },
+    'block-txs': { type: 'string' },
+    'seal-ms': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -58,6 +66,9 @@ async function measure(name, url, chainId, pid, deployer, senders, maxTps) {
     url,
     txs,
     durationMs: seconds * 1000,
+    batchSize: Number(values.batch),
+    window: Number(values.window),
+    concurrency: Number(values.streams),
     onProgress: (p) =>
       process.stderr.write(`[${name}] ${p.seconds.toFixed(0)} s: ${p.done} final, ${p.inFlight} in flight\n`),
   });
@@ -84,7 +95,16 @@ const nodeArgs = [
   ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
   ...values['node-arg'],
 ];
-const weft = await startWeftNetwork({ nodes: 1, nodeArgs });
+// Chain settings to try other values than the genesis defaults (maxTxsPerBlock, sealIntervalMs).
+const settings = {
+  ...(values['block-txs'] ? { maxTxsPerBlock: Number(values['block-txs']) } : {}),
+  ...(values['seal-ms'] ? { sealIntervalMs: Number(values['seal-ms']) } : {}),
+};
+const weft = await startWeftNetwork({
+  nodes: 1,
+  nodeArgs,
+  ...(Object.keys(settings).length > 0 ? { settings } : {}),
+});
 try {
   results.weft = await measure(
     'weft',
