@@ -208,14 +208,19 @@ describe('TxPool.prefetch', () => {
       },
       key,
     );
+    // A flipped bit in r: recovery then fails or yields some other sender, depending on the key.
     const tampered = legacy(ecdsa, key, 4n);
     tampered[tampered.length - 40] = (tampered[tampered.length - 40] as number) ^ 0x01;
+    // s above n/2 (EIP-2): always refused.
+    const highS = legacy(ecdsa, key, 8n);
+    highS.fill(0xff, highS.length - 32);
     const lowGas = legacy(ecdsa, key, 6n, { gasLimit: 20_000n });
     // A duplicate inside the batch, garbage, and a transaction the batch repeats after admitting it.
     const batch = [
       ...good,
       wrongChain,
       tampered,
+      highS,
       lowGas,
       good[0] as Uint8Array,
       Uint8Array.of(1, 2, 3),
@@ -235,7 +240,9 @@ describe('TxPool.prefetch', () => {
     withWorkers.releasePrefetched(keys);
 
     expect(actual).toEqual(expected);
-    expect(actual.filter((o) => 'ok' in o).length).toBe(5);
+    // The good ones and the native one are admitted; the high-s signature never is.
+    expect(actual.filter((o) => 'ok' in o).length).toBeGreaterThanOrEqual(5);
+    expect(actual[batch.indexOf(highS)]).toMatchObject({ code: 'INVALID_SIGNATURE' });
     expect(withWorkers.size).toBe(inline.size);
     expect(withWorkers.select(100).map((tx) => bytesToHex(tx.hash))).toEqual(
       inline.select(100).map((tx) => bytesToHex(tx.hash)),
