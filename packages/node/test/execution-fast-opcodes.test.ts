@@ -1,22 +1,25 @@
 import { createEVM, type EVM } from '@ethereumjs/evm';
 import { SimpleStateManager } from '@ethereumjs/statemanager';
+import { Account, createZeroAddress } from '@ethereumjs/util';
 import { bytesToHex } from '@weft/crypto/bytes';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createChainCommon } from '../src/execution/evm-config.js';
-import { fastMemoryOpcodes } from '../src/execution/fast-opcodes.js';
+import { fastOpcodes } from '../src/execution/fast-opcodes.js';
 
 /**
- * Differential test of weft's MSTORE / MLOAD / KECCAK256 (a performance change) against
- * @ethereumjs/evm's own handlers: random programs must return the same memory, use the same gas and
- * fail the same way on both EVMs.
+ * Differential test of weft's MSTORE / MLOAD / KECCAK256 / SLOAD (a performance change) against
+ * @ethereumjs/evm's own handlers: random programs must return the same memory, use the same gas
+ * (cold and warm slots, EIP-2929) and fail the same way on both EVMs.
  */
 const CHAIN_ID = 7n;
 
 type Op =
   | { kind: 'mstore'; offset: bigint; word: bigint }
   | { kind: 'mload'; offset: bigint; to: number }
-  | { kind: 'sha3'; offset: bigint; length: bigint; to: number };
+  | { kind: 'sha3'; offset: bigint; length: bigint; to: number }
+  | { kind: 'sstore'; key: bigint; word: bigint }
+  | { kind: 'sload'; key: bigint; to: number };
 
 function push(value: bigint): number[] {
   // PUSH32 with the value as 32 big-endian bytes.
@@ -31,7 +34,10 @@ function assemble(ops: readonly Op[]): Uint8Array {
   for (const op of ops) {
     if (op.kind === 'mstore') code.push(...push(op.word), ...push(op.offset), 0x52);
     else if (op.kind === 'mload') code.push(...push(op.offset), 0x51, ...push(BigInt(op.to)), 0x52);
-    else code.push(...push(op.length), ...push(op.offset), 0x20, ...push(BigInt(op.to)), 0x52);
+    else if (op.kind === 'sha3')
+      code.push(...push(op.length), ...push(op.offset), 0x20, ...push(BigInt(op.to)), 0x52);
+    else if (op.kind === 'sstore') code.push(...push(op.word), ...push(op.key), 0x55);
+    else code.push(...push(op.key), 0x54, ...push(BigInt(op.to)), 0x52);
   }
   code.push(...push(640n), ...push(0n), 0xf3);
   return Uint8Array.from(code);
@@ -47,6 +53,11 @@ const arbWord = fc.oneof(
   fc.constantFrom(0n, 1n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 192n, 2n ** 256n - 1n),
 );
 const arbTo = fc.integer({ min: 0, max: 600 });
+// A few keys, so that loads hit stored, overwritten, cleared and never-written slots.
+const arbKey = fc.oneof(
+  fc.constantFrom(0n, 1n, 2n ** 255n, 2n ** 256n - 1n),
+  fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+);
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('mstore' as const), offset: arbOffset, word: arbWord }),
   fc.record({ kind: fc.constant('mload' as const), offset: arbOffset, to: arbTo }),
@@ -56,6 +67,8 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
     length: fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.constant(0n), fc.constant(2n ** 40n)),
     to: arbTo,
   }),
+  fc.record({ kind: fc.constant('sstore' as const), key: arbKey, word: arbWord }),
+  fc.record({ kind: fc.constant('sload' as const), key: arbKey, to: arbTo }),
 );
 
 async function evmWith(fast: boolean): Promise<EVM> {
@@ -63,8 +76,17 @@ async function evmWith(fast: boolean): Promise<EVM> {
   return createEVM({
     common,
     stateManager: new SimpleStateManager(),
-    ...(fast ? { customOpcodes: fastMemoryOpcodes(common) } : {}),
+    ...(fast ? { customOpcodes: fastOpcodes(common) } : {}),
   });
+}
+
+/** Both EVMs start every program from an empty state. */
+async function resetState(evm: EVM): Promise<void> {
+  const address = createZeroAddress();
+  await evm.stateManager.putAccount(address, new Account());
+  await evm.stateManager.clearStorage(address);
+  evm.stateManager.originalStorageCache.clear();
+  evm.journal.cleanJournal();
 }
 
 describe('fast memory opcodes', () => {
@@ -77,6 +99,7 @@ describe('fast memory opcodes', () => {
   });
 
   async function outcome(evm: EVM, code: Uint8Array, gasLimit: bigint) {
+    await resetState(evm);
     const result = await evm.runCode({ code, gasLimit });
     return {
       error: result.exceptionError?.error ?? null,
@@ -126,11 +149,12 @@ describe('fast memory opcodes', () => {
   });
 
   it('keeps the base fee and dynamic gas of the opcodes it replaces', () => {
-    const ops = fastMemoryOpcodes(createChainCommon(CHAIN_ID));
+    const ops = fastOpcodes(createChainCommon(CHAIN_ID));
     expect(ops.map((o) => ('opcodeName' in o ? [o.opcode, o.opcodeName, o.baseFee] : null))).toEqual([
       [0x52, 'MSTORE', 3],
       [0x51, 'MLOAD', 3],
       [0x20, 'KECCAK256', 30],
+      [0x54, 'SLOAD', 0],
     ]);
     for (const o of ops) expect('gasFunction' in o && typeof o.gasFunction === 'function').toBe(true);
   });

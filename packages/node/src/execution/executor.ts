@@ -8,7 +8,7 @@ import type { CryptoSuite } from '@weft/crypto/suite';
 import type { FlatStateManager } from '../state/flat-state-manager.js';
 import { LtHash } from '../state/lthash.js';
 import { createChainCommon } from './evm-config.js';
-import { fastMemoryOpcodes } from './fast-opcodes.js';
+import { fastOpcodes } from './fast-opcodes.js';
 import { intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
 import { installJumpAnalysisCache } from './jump-analysis-cache.js';
 import { createEvmBlock, type EvmBlock, outcomeToReceipt, runTransaction } from './transaction.js';
@@ -142,7 +142,7 @@ class Executor implements BlockExecutor {
       common,
       stateManager: view,
       blockchain: this.blockchain,
-      customOpcodes: fastMemoryOpcodes(common),
+      customOpcodes: fastOpcodes(common),
     });
     return { view, evm };
   }

@@ -102,7 +102,7 @@ class OriginalStorageCache {
    * transaction, so the first answer is the original; the executor clears this per transaction.
    */
   async get(address: Address, key: Uint8Array): Promise<Uint8Array> {
-    const k = bytesToKeyString(address.bytes) + bytesToKeyString(key);
+    const k = addressKey(address) + bytesToKeyString(key);
     const known = this.values.get(k);
     if (known !== undefined) return known;
     const value = await this.state.getStorage(address, key);
@@ -113,6 +113,22 @@ class OriginalStorageCache {
   clear(): void {
     this.values.clear();
   }
+}
+
+/**
+ * The EVM passes the same `Address` object many times in a call frame (caller, callee, the executing
+ * contract), and a key string costs a Buffer and a string each time: remember it per object.
+ * @ethereumjs/util treats `Address.bytes` as immutable.
+ */
+const addressKeys = new WeakMap<Address, string>();
+
+function addressKey(address: Address): string {
+  let key = addressKeys.get(address);
+  if (key === undefined) {
+    key = bytesToKeyString(address.bytes);
+    addressKeys.set(address, key);
+  }
+  return key;
 }
 
 const stateOwnedCode = new WeakSet<Uint8Array>();
@@ -286,7 +302,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
-    const key = bytesToKeyString(address.bytes);
+    const key = addressKey(address);
     const fields = await this.accountFields(key, address.bytes);
     if (fields === null) return undefined;
     // A fresh object every time: the EVM mutates the accounts it reads before putting them back,
@@ -296,13 +312,13 @@ export class FlatStateManager implements StateManagerInterface {
 
   async putAccount(address: Address, account?: Account): Promise<void> {
     if (account === undefined) return this.deleteAccount(address);
-    const key = bytesToKeyString(address.bytes);
+    const key = addressKey(address);
     this.record({ kind: 'account', key, previous: this.accounts.get(key) });
     this.accounts.set(key, { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash });
   }
 
   async deleteAccount(address: Address): Promise<void> {
-    const key = bytesToKeyString(address.bytes);
+    const key = addressKey(address);
     this.record({ kind: 'account', key, previous: this.accounts.get(key) });
     this.accounts.set(key, null);
     await this.clearStorage(address);
@@ -328,7 +344,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
-    const fields = await this.accountFields(bytesToKeyString(address.bytes), address.bytes);
+    const fields = await this.accountFields(addressKey(address), address.bytes);
     if (fields === null || equalBytes(fields.codeHash, KECCAK256_NULL)) return EMPTY;
     const pending = this.code.get(bytesToKeyString(fields.codeHash));
     if (pending !== undefined) return pending;
@@ -346,7 +362,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
-    const key = bytesToKeyString(address.bytes);
+    const key = addressKey(address);
     const overlay = this.storage.get(key);
     if (overlay !== undefined) {
       const value = overlay.slots.get(bytesToKeyString(slot));
@@ -359,7 +375,7 @@ export class FlatStateManager implements StateManagerInterface {
   async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
     const trimmed = trimStorageValue(value);
-    const key = bytesToKeyString(address.bytes);
+    const key = addressKey(address);
     const slotKey = bytesToKeyString(slot);
     const overlay = this.storage.get(key);
     if (overlay === undefined) {
@@ -372,7 +388,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async clearStorage(address: Address): Promise<void> {
-    const key = bytesToKeyString(address.bytes);
+    const key = addressKey(address);
     const previous = this.storage.get(key);
     // Clearing storage that is already cleared and untouched changes nothing (the EVM clears the
     // storage of every CREATE target).
