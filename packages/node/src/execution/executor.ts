@@ -136,7 +136,7 @@ class Executor implements BlockExecutor {
   }
 
   private async createEngine(): Promise<Engine> {
-    const view = this.stateManager.createView();
+    const view = this.stateManager.createView({ paddedStorageValues: true });
     const common = this.common.copy();
     const evm = await createEVM({
       common,

@@ -87,6 +87,15 @@ const NO_STORAGE: StorageHeader = { incarnation: 0n, accumulator: null };
 
 export type FlatStateOptions = CommittedStateOptions;
 
+export interface FlatStateViewOptions {
+  /**
+   * `getStorage` answers non-zero values as 32 bytes (left-padded; zero stays empty) instead of
+   * minimal big-endian. Same numbers; it spares @ethereumjs/evm, which pads every value it reads
+   * for SSTORE gas with array spreads (~2% of an ERC-20 transfer, measured). For EVM views only.
+   */
+  readonly paddedStorageValues?: boolean;
+}
+
 /** Opens the state stored in `db` (an empty state when the database has none). */
 export async function createFlatStateManager(options: FlatStateOptions): Promise<FlatStateManager> {
   return new FlatStateManager(await CommittedState.open(options));
@@ -157,8 +166,11 @@ export class FlatStateManager implements StateManagerInterface {
   private undo: UndoEntry[] = [];
   private checkpoints: number[] = [];
 
-  constructor(committed: CommittedState) {
+  private readonly paddedStorageValues: boolean;
+
+  constructor(committed: CommittedState, options: FlatStateViewOptions = {}) {
     this.committed = committed;
+    this.paddedStorageValues = options.paddedStorageValues ?? false;
     this.baseVersion = committed.version;
     this.originalStorageCache = new OriginalStorageCache(this);
   }
@@ -193,8 +205,8 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   /** A fresh view (no pending writes) over the same committed state. */
-  createView(): FlatStateManager {
-    return new FlatStateManager(this.committed);
+  createView(options: FlatStateViewOptions = {}): FlatStateManager {
+    return new FlatStateManager(this.committed, options);
   }
 
   /** Moves the committed state forward once the batch of `stateDiffToBatch(diff)` is durable. */
@@ -361,6 +373,14 @@ export class FlatStateManager implements StateManagerInterface {
   // ---------------------------------------------------------------- storage
 
   async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
+    const value = await this.storageValue(address, slot);
+    if (!this.paddedStorageValues || value.length === 0 || value.length === SLOT_BYTES) return value;
+    const padded = new Uint8Array(SLOT_BYTES);
+    padded.set(value, SLOT_BYTES - value.length);
+    return padded;
+  }
+
+  private async storageValue(address: Address, slot: Uint8Array): Promise<Uint8Array> {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
     const key = addressKey(address);
     const overlay = this.storage.get(key);
@@ -541,6 +561,6 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   shallowCopy(): FlatStateManager {
-    return this.createView();
+    return this.createView({ paddedStorageValues: this.paddedStorageValues });
   }
 }
