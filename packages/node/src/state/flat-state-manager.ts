@@ -111,7 +111,7 @@ class OriginalStorageCache {
    * transaction, so the first answer is the original; the executor clears this per transaction.
    */
   async get(address: Address, key: Uint8Array): Promise<Uint8Array> {
-    const k = addressKey(address) + bytesToKeyString(key);
+    const k = bytesToKeyString(address.bytes) + bytesToKeyString(key);
     const known = this.values.get(k);
     if (known !== undefined) return known;
     const value = await this.state.getStorage(address, key);
@@ -122,22 +122,6 @@ class OriginalStorageCache {
   clear(): void {
     this.values.clear();
   }
-}
-
-/**
- * The EVM passes the same `Address` object many times in a call frame (caller, callee, the executing
- * contract), and a key string costs a Buffer and a string each time: remember it per object.
- * @ethereumjs/util treats `Address.bytes` as immutable.
- */
-const addressKeys = new WeakMap<Address, string>();
-
-function addressKey(address: Address): string {
-  let key = addressKeys.get(address);
-  if (key === undefined) {
-    key = bytesToKeyString(address.bytes);
-    addressKeys.set(address, key);
-  }
-  return key;
 }
 
 const stateOwnedCode = new WeakSet<Uint8Array>();
@@ -314,7 +298,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
-    const key = addressKey(address);
+    const key = bytesToKeyString(address.bytes);
     const fields = await this.accountFields(key, address.bytes);
     if (fields === null) return undefined;
     // A fresh object every time: the EVM mutates the accounts it reads before putting them back,
@@ -324,13 +308,13 @@ export class FlatStateManager implements StateManagerInterface {
 
   async putAccount(address: Address, account?: Account): Promise<void> {
     if (account === undefined) return this.deleteAccount(address);
-    const key = addressKey(address);
+    const key = bytesToKeyString(address.bytes);
     this.record({ kind: 'account', key, previous: this.accounts.get(key) });
     this.accounts.set(key, { nonce: account.nonce, balance: account.balance, codeHash: account.codeHash });
   }
 
   async deleteAccount(address: Address): Promise<void> {
-    const key = addressKey(address);
+    const key = bytesToKeyString(address.bytes);
     this.record({ kind: 'account', key, previous: this.accounts.get(key) });
     this.accounts.set(key, null);
     await this.clearStorage(address);
@@ -356,7 +340,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async getCode(address: Address): Promise<Uint8Array> {
-    const fields = await this.accountFields(addressKey(address), address.bytes);
+    const fields = await this.accountFields(bytesToKeyString(address.bytes), address.bytes);
     if (fields === null || equalBytes(fields.codeHash, KECCAK256_NULL)) return EMPTY;
     const pending = this.code.get(bytesToKeyString(fields.codeHash));
     if (pending !== undefined) return pending;
@@ -382,7 +366,7 @@ export class FlatStateManager implements StateManagerInterface {
 
   private async storageValue(address: Address, slot: Uint8Array): Promise<Uint8Array> {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
-    const key = addressKey(address);
+    const key = bytesToKeyString(address.bytes);
     const overlay = this.storage.get(key);
     if (overlay !== undefined) {
       const value = overlay.slots.get(bytesToKeyString(slot));
@@ -395,7 +379,7 @@ export class FlatStateManager implements StateManagerInterface {
   async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
     const trimmed = trimStorageValue(value);
-    const key = addressKey(address);
+    const key = bytesToKeyString(address.bytes);
     const slotKey = bytesToKeyString(slot);
     const overlay = this.storage.get(key);
     if (overlay === undefined) {
@@ -408,7 +392,7 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   async clearStorage(address: Address): Promise<void> {
-    const key = addressKey(address);
+    const key = bytesToKeyString(address.bytes);
     const previous = this.storage.get(key);
     // Clearing storage that is already cleared and untouched changes nothing (the EVM clears the
     // storage of every CREATE target).
