@@ -65,12 +65,18 @@ export class TxGossip {
       return;
     }
     let bad = 0;
-    for (const raw of raws) {
-      try {
-        await this.opts.chain.pool.addRaw(raw);
-      } catch (error) {
-        if (!isWeftError(error) || !BENIGN.has(error.code)) bad++;
+    // Signature recovery of the batch starts on the pool's worker threads; admission stays in order.
+    const prefetched = raws.length < 2 ? [] : this.opts.chain.pool.prefetch(raws);
+    try {
+      for (const raw of raws) {
+        try {
+          await this.opts.chain.pool.addRaw(raw);
+        } catch (error) {
+          if (!isWeftError(error) || !BENIGN.has(error.code)) bad++;
+        }
       }
+    } finally {
+      this.opts.chain.pool.releasePrefetched(prefetched);
     }
     // Malformed or badly signed transactions can only come from a faulty or hostile peer.
     if (bad > 0) this.opts.p2p.penalise(from, bad > 10 ? 'high' : 'low', 'invalid transactions in gossip');
