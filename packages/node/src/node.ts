@@ -79,6 +79,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         chain,
         sealer: suite.addressFromPublicKey(publicKey),
         onError: (error) => log('error', 'sealing failed', { error: String(error) }),
+        log,
       });
     } else {
       if (!admitted.has(nodeId.slice(2))) {
