@@ -108,14 +108,11 @@ export class ConsensusDriver {
   private oneBehind: { head: bigint; since: number } | undefined;
   private lastCommitAt = Date.now();
   private readonly sealerAddress: Uint8Array;
-  private readonly isValidatorKey: (key: Uint8Array) => boolean;
 
   constructor(opts: ConsensusDriverOptions) {
     this.opts = opts;
     this.chain = opts.chain;
     this.sealerAddress = opts.chain.suite.addressFromPublicKey(opts.publicKey);
-    this.isValidatorKey = (key) =>
-      opts.validatorsAt(this.chain.head.number + 1n).some((v) => equalBytes(v, key));
   }
 
   async start(): Promise<void> {
@@ -528,11 +525,6 @@ export class ConsensusDriver {
       size += bytes.length;
     }
     p2p.send(from, MSG_SYNC_RESPONSE, encodeBlockList(blocks));
-  }
-
-  /** True when the key belongs to a sealer of the next height. */
-  isSealer(key: Uint8Array): boolean {
-    return this.isValidatorKey(key);
   }
 }
 
