@@ -205,6 +205,20 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.recentByBlock.delete(expired);
   }
 
+  /**
+   * What a transaction must meet to enter block `ruleCtx.blockNumber`, the same for the leader that builds
+   * it and every node that checks it: the pool's rules, no replay within the window, and governance
+   * (frozen accounts and contracts, deploy rights, method ACLs) as of the parent block.
+   */
+  private assertIncludable(tx: Transaction, ruleCtx: Parameters<typeof assertTxRules>[1]): void {
+    assertTxRules(tx, ruleCtx);
+    if (this.isRecentlyCommitted(tx.hash)) {
+      throw new WeftError('REPLAYED_TRANSACTION', `transaction ${bytesToHex(tx.hash)} is a replay`);
+    }
+    const refusal = this.governance.txRefusal(tx);
+    if (refusal) throw refusal;
+  }
+
   private isRecentlyCommitted(hash: Uint8Array): boolean {
     return this.recentTxs.has(bytesToHex(hash));
   }
@@ -229,11 +243,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const invalid: Transaction[] = [];
     for (const tx of this.pool.select(this.settings.maxTxsPerBlock)) {
       try {
-        assertTxRules(tx, ruleCtx);
-        if (tx.kind === 'weft' && this.isRecentlyCommitted(tx.hash))
-          throw new WeftError('REPLAYED_TRANSACTION', 'replay');
-        const refusal = this.governance.txRefusal(tx);
-        if (refusal) throw refusal;
+        this.assertIncludable(tx, ruleCtx);
         candidates.push(tx);
       } catch {
         invalid.push(tx);
@@ -304,12 +314,8 @@ export class Chain extends EventEmitter<ChainEvents> {
       const hex = bytesToHex(tx.hash);
       if (seen.has(hex)) throw bad(`transaction ${hex} appears twice`);
       seen.add(hex);
-      if (this.isRecentlyCommitted(tx.hash)) throw bad(`transaction ${hex} is a replay`);
       try {
-        assertTxRules(tx, ruleCtx);
-        // Frozen accounts and contracts, deploy rights, method ACLs: as of the parent block, on every node.
-        const refusal = this.governance.txRefusal(tx);
-        if (refusal) throw refusal;
+        this.assertIncludable(tx, ruleCtx);
       } catch (cause) {
         throw new WeftError('INVALID_BLOCK', `block ${h.number}: transaction ${hex} breaks the rules`, {
           penalise: true,
