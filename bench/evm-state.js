@@ -16,12 +16,15 @@ import { getSuite } from '@weft/crypto/suites';
 import { createChainCommon } from '@weft/node/execution/evm-config';
 import { createBlockExecutor } from '@weft/node/execution/executor';
 import { intrinsicGas } from '@weft/node/execution/intrinsic-gas';
+import { setSynchronousStepsEnabled } from '@weft/node/execution/synchronous-steps';
 import { createEvmBlock, runTransaction } from '@weft/node/execution/transaction';
 import { stateDiffToBatch } from '@weft/node/state/committed';
 import { createFlatStateManager } from '@weft/node/state/flat-state-manager';
 import { expandEntryShake256, expandEntrySm3Sm4 } from '@weft/node/state/lthash';
 
 const quick = process.argv.includes('--quick');
+// `--library-steps`: run every opcode through @ethereumjs/evm's own async step loop (for comparison).
+if (process.argv.includes('--library-steps')) setSynchronousStepsEnabled(false);
 const require = createRequire(import.meta.url);
 const CHAIN_ID = 20_250n;
 const SENDERS = quick ? 500 : 2000;

@@ -3,11 +3,15 @@
 // ≥ 10,000 transactions. The last line is one JSON object.
 //
 //   node bench/pbft.js [--seconds 60] [--senders 200] [--catchup-txs 10000] [--skip-catchup]
+//                      [--profile DIR] [--node-arg=--some-v8-flag …]
+//
+// `--profile DIR` runs every node under `--cpu-prof` and leaves one profile per node process in DIR.
 import { parseArgs } from 'node:util';
 import { bytesToHex } from '../packages/crypto/dist/bytes.js';
 import {
   addressOf,
   deterministicKeys,
+  processCpuMs,
   rpc,
   runLoad,
   setupToken,
@@ -25,12 +29,18 @@ const { values } = parseArgs({
     'catchup-txs': { type: 'string', default: '10000' },
     'skip-catchup': { type: 'boolean', default: false },
     'max-tps': { type: 'string', default: '3000' },
+    profile: { type: 'string' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const seconds = Number(values.seconds);
 const log = (m) => process.stderr.write(`[pbft] ${m}\n`);
 
-const net = await startWeftNetwork({ nodes: 4 });
+const nodeArgs = [
+  ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
+  ...values['node-arg'],
+];
+const net = await startWeftNetwork({ nodes: 4, nodeArgs });
 const summary = { bench: 'pbft', nodes: 4, seconds };
 try {
   const url = net.urls[0];
@@ -49,18 +59,36 @@ try {
     startNonces: nonces,
   });
   log(`load for ${seconds} s against 4 sealers…`);
+  const pids = net.children.map((c) => c.pid);
+  const cpuBefore = pids.map((pid) => processCpuMs(pid));
+  const mainBefore = pids.map((pid) => processCpuMs(pid, { mainThreadOnly: true }));
+  const clientBefore = processCpuMs(process.pid);
   const r = await runLoad({
     url,
     txs,
     durationMs: seconds * 1000,
     onProgress: (p) => log(`${p.seconds.toFixed(0)} s: ${p.done} final, ${p.inFlight} in flight`),
   });
+  // CPU per final transaction: each node's process and main thread, and this (client) process.
+  const perTx = (before, after) =>
+    before === null || after === null || r.final === 0
+      ? null
+      : Math.round(((after - before) * 1000) / r.final);
+  const nodeCpu = pids.map((pid, i) => perTx(cpuBefore[i], processCpuMs(pid)));
+  const nodeMainCpu = pids.map((pid, i) => perTx(mainBefore[i], processCpuMs(pid, { mainThreadOnly: true })));
+  const clientCpu = perTx(clientBefore, processCpuMs(process.pid));
   for (let i = 0; i < senders.length; i++)
     nonces[i] += BigInt(Math.floor(r.sent / senders.length) + (i < r.sent % senders.length ? 1 : 0));
   console.log(
     `4 sealers, ERC-20 transfer: ${r.tps.toFixed(0)} TPS, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, final ${r.final}/${r.sent}, rejected ${r.rejected}, over ${r.seconds.toFixed(1)} s`,
   );
+  console.log(
+    `CPU µs per transaction — node process: ${nodeCpu.join(' / ')}; main thread: ${nodeMainCpu.join(' / ')}; client: ${clientCpu}`,
+  );
   Object.assign(summary, {
+    nodeCpuUsPerTx: nodeCpu,
+    nodeMainCpuUsPerTx: nodeMainCpu,
+    clientCpuUsPerTx: clientCpu,
     tps: Math.round(r.tps),
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
@@ -106,7 +134,7 @@ try {
       `node3 missed ${after - before} blocks with ${txCount} transactions (${r2.final} final); restarting it…`,
     );
     const t0 = Date.now();
-    net.children[3] = startNodeProcess(net.nodeDir(3));
+    net.children[3] = startNodeProcess(net.nodeDir(3), nodeArgs);
     await waitForRpc(net.urls[3]);
     for (;;) {
       const h = BigInt(await rpc(net.urls[3], 'eth_blockNumber'));

@@ -11,6 +11,7 @@ import { createChainCommon } from './evm-config.js';
 import { fastOpcodes } from './fast-opcodes.js';
 import { intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
 import { installJumpAnalysisCache } from './jump-analysis-cache.js';
+import { installSynchronousSteps } from './synchronous-steps.js';
 import { createEvmBlock, type EvmBlock, outcomeToReceipt, runTransaction } from './transaction.js';
 import type {
   AccountView,
@@ -97,6 +98,7 @@ export function emptyStateRoot(suite: CryptoSuite): Uint8Array {
 
 export async function createBlockExecutor(options: BlockExecutorOptions): Promise<BlockExecutor> {
   await installJumpAnalysisCache();
+  await installSynchronousSteps();
   const common = createChainCommon(options.chainId);
   const executor = new Executor(options, common);
   return executor;

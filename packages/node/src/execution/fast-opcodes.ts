@@ -1,6 +1,7 @@
 import type { Common } from '@ethereumjs/common';
 import { type EVMOpts, getOpcodesForHF, paramsEVM } from '@ethereumjs/evm';
 import { WeftError } from '@weft/crypto/errors';
+import { markSynchronousGas } from './synchronous-steps.js';
 
 /**
  * Allocation-light versions of four opcodes, given to @ethereumjs/evm through its public
@@ -107,6 +108,48 @@ async function sload(runState: RunState): Promise<void> {
 }
 
 /**
+ * Memory expansion gas, exactly as the library's `subMemUsage` (Yellow Paper eq. 326: C_mem(a) =
+ * G_memory·a + ⌊a²/512⌋ for a words, charged as the increase over the highest cost so far; an access
+ * of zero length expands nothing). Updates the frame's word count and highest cost, as the library.
+ */
+function memoryExpansionGas(runState: RunState, offset: bigint, length: bigint, common: Common): bigint {
+  if (length === 0n) return 0n;
+  const words = (offset + length + 31n) / 32n;
+  if (words <= runState.memoryWordCount) return 0n;
+  let cost = words * common.param('memoryGas') + (words * words) / common.param('quadCoefficientDivGas');
+  if (cost > runState.highestMemCost) {
+    const before = runState.highestMemCost;
+    runState.highestMemCost = cost;
+    cost -= before;
+  }
+  runState.memoryWordCount = words;
+  return cost;
+}
+
+// Synchronous versions of the library's MLOAD/MSTORE/KECCAK256 gas handlers (same formulas: memory
+// expansion, and for KECCAK256 G_keccak256word per word hashed), so that these steps never wait a
+// microtask (see synchronous-steps.ts).
+const memoryWordGas = markSynchronousGas(function memoryWordGas(
+  runState: RunState,
+  gas: bigint,
+  common: Common,
+) {
+  return gas + memoryExpansionGas(runState, runState.stack.peek(1)[0] as bigint, 32n, common);
+});
+const keccak256Gas = markSynchronousGas(function keccak256Gas(
+  runState: RunState,
+  gas: bigint,
+  common: Common,
+) {
+  const [offset, length] = runState.stack.peek(2) as [bigint, bigint];
+  return (
+    gas +
+    memoryExpansionGas(runState, offset, length, common) +
+    common.param('keccak256WordGas') * ((length + 31n) / 32n)
+  );
+});
+
+/**
  * The replacements for `createEVM({ common, customOpcodes })`, each with the base fee and dynamic
  * gas handler of the opcode it replaces in `common`'s hardfork. Registers the EVM's default gas
  * parameters on `common`, as `createEVM` does (an EVM given other `params` must not use these).
@@ -117,7 +160,12 @@ export function fastOpcodes(common: Common): CustomOpcode[] {
   const { opcodeMap } = getOpcodesForHF(common) as {
     opcodeMap: { opcodeInfo: { fee: number; name: string }; gasHandler?: AddOpcode['gasFunction'] }[];
   };
-  const replace = (opcode: number, name: string, logicFunction: AddOpcode['logicFunction']): AddOpcode => {
+  const replace = (
+    opcode: number,
+    name: string,
+    logicFunction: AddOpcode['logicFunction'],
+    gasFunction?: AddOpcode['gasFunction'],
+  ): AddOpcode => {
     const entry = opcodeMap[opcode];
     if (entry === undefined || entry.opcodeInfo.name !== name || entry.gasHandler === undefined) {
       throw new WeftError('EXECUTION_ERROR', `the EVM's ${name} is not where weft expects it`);
@@ -126,14 +174,14 @@ export function fastOpcodes(common: Common): CustomOpcode[] {
       opcode,
       opcodeName: name,
       baseFee: entry.opcodeInfo.fee,
-      gasFunction: entry.gasHandler,
+      gasFunction: gasFunction ?? entry.gasHandler,
       logicFunction,
     };
   };
   return [
-    replace(MSTORE, 'MSTORE', mstore),
-    replace(MLOAD, 'MLOAD', mload),
-    replace(KECCAK256, 'KECCAK256', keccak256Opcode as AddOpcode['logicFunction']),
+    replace(MSTORE, 'MSTORE', mstore, memoryWordGas),
+    replace(MLOAD, 'MLOAD', mload, memoryWordGas),
+    replace(KECCAK256, 'KECCAK256', keccak256Opcode as AddOpcode['logicFunction'], keccak256Gas),
     replace(SLOAD, 'SLOAD', sload),
   ];
 }
