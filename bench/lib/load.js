@@ -362,6 +362,9 @@ function percentile(sorted, p) {
 /**
  * Closed-loop load: keeps up to `window` transactions in flight, sends in batches, and learns that a
  * transaction is final when a committed block containing it appears (polled block by block).
+ * With `rate` (transactions per second) the load is also paced: no more than `rate × elapsed` are
+ * sent, so the latency measured is the chain's at that offered load rather than time spent queueing
+ * behind a full window.
  */
 export async function runLoad({
   url,
@@ -370,6 +373,7 @@ export async function runLoad({
   window = 6000,
   batchSize = 100,
   concurrency = 4,
+  rate,
   onProgress,
 }) {
   const sentAt = new Map();
@@ -426,6 +430,10 @@ export async function runLoad({
   const sender = async () => {
     while (!stop && Date.now() < deadline && next < txs.length) {
       if (sentAt.size >= window) {
+        await sleep(5);
+        continue;
+      }
+      if (rate !== undefined && next + batchSize > (rate * (Date.now() - start)) / 1000) {
         await sleep(5);
         continue;
       }

@@ -128,6 +128,16 @@ export interface DecodeBlockOptions {
  * Decodes a block from untrusted bytes: strict encoding, every transaction decoded with its signature
  * checked, and the transactions root recomputed. It does NOT execute the block or check its parent.
  */
+/**
+ * The raw transactions of an encoded block, without decoding them (no signature recovery): for a
+ * caller that decodes them elsewhere first (block sync recovers senders on worker threads) and
+ * then hands them to `decodeBlock` through `known`. Malformed blocks throw as `decodeBlock` does.
+ */
+export function encodedBlockTransactions(bytes: Uint8Array): Uint8Array[] {
+  const f = rlpList(rlpDecode(bytes, 'block'), 'block', 3);
+  return rlpList(f[1], 'block transactions').map((item, i) => rlpBytes(item, `transaction ${i}`));
+}
+
 export function decodeBlock(suite: CryptoSuite, bytes: Uint8Array, options: DecodeBlockOptions = {}): Block {
   const f = rlpList(rlpDecode(bytes, 'block'), 'block', 3);
   const header = decodeHeaderFields(f[0]);

@@ -276,3 +276,24 @@ describe('TxPool.prefetch', () => {
     await pool.close();
   });
 });
+
+describe('TxPool.decodeOffThread (block sync)', () => {
+  it('decodes a block’s transactions as inline decoding does, leaving out what fails or is too large', async () => {
+    const key = ecdsa.generateKeyPair().privateKey;
+    const good = [0n, 1n, 2n].map((n) => legacy(ecdsa, key, n));
+    const highS = legacy(ecdsa, key, 8n);
+    highS.fill(0xff, highS.length - 32);
+    const tooLarge = legacy(ecdsa, key, 3n, { data: new Uint8Array(DEFAULT_SETTINGS.maxTxBytes) });
+    const pool = poolFor(ecdsa, workers);
+    const decoded = await pool.decodeOffThread([...good, highS, Uint8Array.of(1, 2, 3), tooLarge]);
+    expect([...decoded.keys()].sort()).toEqual(good.map((raw) => bytesToHex(ecdsa.hash(raw))).sort());
+    for (const raw of good) {
+      expect(plain(decoded.get(bytesToHex(ecdsa.hash(raw))) as Transaction)).toEqual(
+        plain(decodeTransaction(ecdsa, raw)),
+      );
+    }
+    // Nothing is admitted.
+    expect(pool.size).toBe(0);
+    expect((await poolFor(ecdsa, null).decodeOffThread(good)).size).toBe(0);
+  });
+});

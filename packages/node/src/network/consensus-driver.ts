@@ -1,4 +1,5 @@
-import { type Block, decodeBlock, encodeBlock } from '@weft/core/block';
+import { type Block, decodeBlock, encodeBlock, encodedBlockTransactions } from '@weft/core/block';
+import type { Transaction } from '@weft/core/tx';
 import { bytesToHex, equalBytes, hexToBytes } from '@weft/crypto/bytes';
 import { isWeftError, WeftError } from '@weft/crypto/errors';
 import type { Chain, PreparedBlock } from '../chain/chain.js';
@@ -59,6 +60,11 @@ export interface ConsensusDriverOptions {
 type DriverEvent =
   | ConsensusEvent
   | { readonly type: 'synced'; readonly prepared: PreparedBlock; readonly done: (ok: boolean) => void };
+
+interface SyncedBatch {
+  readonly blocks: readonly Uint8Array[];
+  readonly decoded: readonly Promise<Map<string, Transaction>>[];
+}
 
 interface PeerStatus {
   height: bigint;
@@ -297,10 +303,11 @@ export class ConsensusDriver {
     }
   }
 
-  private decode(bytes: Uint8Array): Block {
+  /** Decodes a block, taking already decoded transactions (the pool's, or `decoded`) instead of recovering them again. */
+  private decode(bytes: Uint8Array, decoded?: ReadonlyMap<string, Transaction>): Block {
     const { chain } = this.opts;
     return decodeBlock(chain.suite, bytes, {
-      known: (h) => chain.pool.get(h),
+      known: (h) => chain.pool.get(h) ?? decoded?.get(h),
       maxTxBytes: chain.settings.maxTxBytes,
     });
   }
@@ -424,46 +431,46 @@ export class ConsensusDriver {
       });
   }
 
+  /**
+   * Fetches blocks from `peer` up to `target` and applies them in order. The work is pipelined so that a
+   * catching-up node's main thread only executes: the next range is requested as soon as a response
+   * arrives, and each received block's signatures are recovered on the decode workers while the blocks
+   * before it execute.
+   */
   private async runSync(peer: string, target: bigint): Promise<void> {
-    const { chain, p2p, log } = this.opts;
+    const { chain, log } = this.opts;
     const started = Date.now();
     const startHead = chain.head.number;
     let applied = 0;
     log('info', 'block sync started', { peer: peer.slice(0, 16), from: startHead + 1n, to: target });
-    while (!this.stopped && chain.head.number < target) {
-      const from = chain.head.number + 1n;
-      const count = Number(
-        target - from + 1n < BigInt(MAX_SYNC_BLOCKS) ? target - from + 1n : BigInt(MAX_SYNC_BLOCKS),
-      );
-      const response = new Promise<Uint8Array[] | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), SYNC_TIMEOUT_MS);
-        this.syncWaiter = (blocks) => {
-          clearTimeout(timer);
-          resolve(blocks);
-        };
-      });
-      this.syncPeer = peer;
-      if (!p2p.send(peer, MSG_SYNC_REQUEST, encodeSyncRequest({ from, count }))) break;
-      const blocks = await response;
-      this.syncWaiter = undefined;
-      this.syncPeer = undefined;
-      if (!blocks || blocks.length === 0) {
+    let from = startHead + 1n;
+    let next: Promise<SyncedBatch | null> | undefined = this.requestBlocks(peer, from, target);
+    while (next !== undefined && !this.stopped && chain.head.number < target) {
+      const batch = await next;
+      next = undefined;
+      if (!batch || batch.blocks.length === 0) {
         // It said it was ahead; an honest peer that is answers with at least one block.
         if (!this.stopped && chain.head.number < from) this.passOver(peer);
         break;
       }
-      for (const bytes of blocks) {
+      const after = from + BigInt(batch.blocks.length);
+      if (after <= target) next = this.requestBlocks(peer, after, target);
+      for (const [i, bytes] of batch.blocks.entries()) {
         if (this.stopped) break;
-        const prepared = await this.verifySynced(peer, bytes);
+        const prepared = await this.verifySynced(peer, bytes, (await batch.decoded[i]) ?? new Map());
         if (!prepared) {
           // Unless consensus stored the block meanwhile (a race, nobody's fault), the peer sent a bad one.
-          if (chain.head.number < from) this.passOver(peer);
+          if (chain.head.number < from + BigInt(i)) this.passOver(peer);
+          await next?.catch(() => null);
           return;
         }
         const ok = await new Promise<boolean>((done) => this.enqueue({ type: 'synced', prepared, done }));
         if (ok) applied++;
       }
+      from = after;
     }
+    // A request still in flight (we stopped, or consensus caught us up) is awaited so its waiter is cleared.
+    await next?.catch(() => null);
     const seconds = (Date.now() - started) / 1000;
     if (applied > 0)
       log('info', 'block sync done', {
@@ -471,6 +478,45 @@ export class ConsensusDriver {
         head: chain.head.number,
         seconds: seconds.toFixed(1),
       });
+  }
+
+  /**
+   * Asks `peer` for blocks from `from` (at most MAX_SYNC_BLOCKS, not past `target`). Resolves with the
+   * encoded blocks and, per block, its transactions decoded on the workers (started as soon as the answer
+   * arrives); null when the peer does not answer in time or cannot be reached. One request at a time.
+   */
+  private requestBlocks(peer: string, from: bigint, target: bigint): Promise<SyncedBatch | null> {
+    const { p2p } = this.opts;
+    const count = Number(
+      target - from + 1n < BigInt(MAX_SYNC_BLOCKS) ? target - from + 1n : BigInt(MAX_SYNC_BLOCKS),
+    );
+    return new Promise<SyncedBatch | null>((resolve) => {
+      const finish = (blocks: Uint8Array[] | null) => {
+        clearTimeout(timer);
+        if (this.syncWaiter === waiter) {
+          this.syncWaiter = undefined;
+          this.syncPeer = undefined;
+        }
+        resolve(blocks === null ? null : { blocks, decoded: blocks.map((b) => this.decodeOffThread(b)) });
+      };
+      const waiter = (blocks: Uint8Array[] | null) => finish(blocks);
+      const timer = setTimeout(() => finish(null), SYNC_TIMEOUT_MS);
+      this.syncWaiter = waiter;
+      this.syncPeer = peer;
+      if (!p2p.send(peer, MSG_SYNC_REQUEST, encodeSyncRequest({ from, count }))) finish(null);
+    });
+  }
+
+  /** A synced block's transactions decoded on the workers, by hash (empty when the block is malformed). */
+  private decodeOffThread(bytes: Uint8Array): Promise<Map<string, Transaction>> {
+    let raws: Uint8Array[];
+    try {
+      raws = encodedBlockTransactions(bytes);
+    } catch {
+      // verifySynced decodes it again and says what is wrong with it.
+      return Promise.resolve(new Map());
+    }
+    return this.opts.chain.pool.decodeOffThread(raws);
   }
 
   private passOver(peer: string): void {
@@ -481,11 +527,18 @@ export class ConsensusDriver {
     });
   }
 
-  /** Checks a block from a peer: strict decoding, its commit certificate against the sealer list, execution. */
-  private async verifySynced(peer: string, bytes: Uint8Array): Promise<PreparedBlock | undefined> {
+  /**
+   * Checks a block from a peer: strict decoding (its transactions' signatures already recovered on the
+   * workers where possible), its commit certificate against the sealer list, execution.
+   */
+  private async verifySynced(
+    peer: string,
+    bytes: Uint8Array,
+    decoded: ReadonlyMap<string, Transaction>,
+  ): Promise<PreparedBlock | undefined> {
     const { chain, p2p, log } = this.opts;
     try {
-      const block = this.decode(bytes);
+      const block = this.decode(bytes, decoded);
       const height = block.header.number;
       if (height !== chain.head.number + 1n)
         throw new WeftError('INVALID_BLOCK', 'out-of-order block in a sync response', { penalise: true });

@@ -122,22 +122,8 @@ export class TxPool {
    * `releasePrefetched` once the batch has been handled (drops decodes nobody asked for).
    */
   prefetch(raws: readonly Uint8Array[]): string[] {
-    if (this.decodeWorkers === undefined && this.opts.decodeWorkers !== undefined) {
-      this.decodeWorkers = this.opts.decodeWorkers;
-    }
-    if (this.decodeWorkers === undefined) {
-      const threads = this.opts.decodeThreads;
-      this.ownsDecodeWorkers = true;
-      this.decodeWorkers =
-        threads === 0
-          ? null
-          : TxDecodeWorkers.create({
-              suite: this.opts.suite.name,
-              ...(threads === undefined ? {} : { threads }),
-            });
-    }
-    const workers = this.decodeWorkers;
-    if (workers === null || !workers.isRunning) return [];
+    const workers = this.runningDecodeWorkers();
+    if (workers === null) return [];
     const maxTxBytes = this.opts.settings().maxTxBytes;
     const keys = new Set<string>();
     const batch: Uint8Array[] = [];
@@ -160,6 +146,43 @@ export class TxPool {
       );
     }
     return [...keys];
+  }
+
+  /**
+   * Decodes raw transactions on the decode workers (signatures recovered off the main thread) for a
+   * caller other than admission — block sync. Resolves with the transactions that decoded within
+   * the current size limit, by hash; the caller decodes anything missing itself, so a failure here
+   * only costs speed. Nothing is admitted.
+   */
+  async decodeOffThread(raws: readonly Uint8Array[]): Promise<Map<string, Transaction>> {
+    const decoded = new Map<string, Transaction>();
+    const workers = this.runningDecodeWorkers();
+    if (workers === null || raws.length === 0) return decoded;
+    const maxTxBytes = this.opts.settings().maxTxBytes;
+    for (const tx of (await workers.decode(raws)) ?? []) {
+      if (tx !== null && tx.raw.length <= maxTxBytes) decoded.set(bytesToHex(tx.hash), tx);
+    }
+    return decoded;
+  }
+
+  /** The decode workers (started on first use), or null when there are none. */
+  private runningDecodeWorkers(): TxDecodeWorkers | null {
+    if (this.decodeWorkers === undefined && this.opts.decodeWorkers !== undefined) {
+      this.decodeWorkers = this.opts.decodeWorkers;
+    }
+    if (this.decodeWorkers === undefined) {
+      const threads = this.opts.decodeThreads;
+      this.ownsDecodeWorkers = true;
+      this.decodeWorkers =
+        threads === 0
+          ? null
+          : TxDecodeWorkers.create({
+              suite: this.opts.suite.name,
+              ...(threads === undefined ? {} : { threads }),
+            });
+    }
+    const workers = this.decodeWorkers;
+    return workers === null || !workers.isRunning ? null : workers;
   }
 
   /** Forgets prefetched decodes that `addRaw` did not take (see `prefetch`). */
