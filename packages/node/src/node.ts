@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Transaction } from '@weft/core/tx';
-import { bytesToHex, equalBytes } from '@weft/crypto/bytes';
+import { bytesToHex } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import { getSuite } from '@weft/crypto/suites';
 import { Chain } from './chain/chain.js';

@@ -1,8 +1,12 @@
 import { parseArgs } from 'node:util';
 import { isWeftError } from '@weft/crypto/errors';
-import { cmdAccount, cmdCall, cmdCompile, cmdDeploy, cmdQuery } from './chain-commands.js';
-import { cmdGov, GOV_HELP } from './gov.js';
-import { cmdInit, cmdNode, cmdNodeNew, cmdUp } from './network.js';
+import { GOV_HELP } from './gov-help.js';
+
+// Command modules are loaded when their command runs: `weft node` then starts without loading the
+// contract tooling (viem, the compiler) it never uses, which shortens a restarted node's way back.
+const networkCommands = () => import('./network.js');
+const chainCommands = () => import('./chain-commands.js');
+const govCommands = () => import('./gov.js');
 
 const HELP = `weft — a consortium blockchain with privacy computing built in
 
@@ -89,47 +93,47 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'init':
-        await cmdInit(flags, json);
+        await (await networkCommands()).cmdInit(flags, json);
         break;
       case 'up':
-        await cmdUp(flags, json);
+        await (await networkCommands()).cmdUp(flags, json);
         break;
       case 'node':
         // `weft node add|remove|role|list` are governance; plain `weft node --dir D` runs a node.
         if (rest[0] === 'add' || rest[0] === 'remove' || rest[0] === 'role' || rest[0] === 'list') {
-          await cmdGov('node', rest, flags, json);
+          await (await govCommands()).cmdGov('node', rest, flags, json);
         } else if (rest[0] === 'new') {
-          await cmdNodeNew(flags, json);
+          await (await networkCommands()).cmdNodeNew(flags, json);
         } else {
-          await cmdNode(flags);
+          await (await networkCommands()).cmdNode(flags);
         }
         break;
       case 'gov':
       case 'config':
       case 'auth':
-        await cmdGov(command, rest, flags, json);
+        await (await govCommands()).cmdGov(command, rest, flags, json);
         break;
       case 'account':
-        await cmdAccount(rest[0], flags, json);
+        await (await chainCommands()).cmdAccount(rest[0], flags, json);
         break;
       case 'compile':
-        await cmdCompile(rest, flags, json);
+        await (await chainCommands()).cmdCompile(rest, flags, json);
         break;
       case 'deploy':
-        await cmdDeploy(rest, flags, json);
+        await (await chainCommands()).cmdDeploy(rest, flags, json);
         break;
       case 'call':
-        await cmdCall(rest, flags, json, false);
+        await (await chainCommands()).cmdCall(rest, flags, json, false);
         break;
       case 'send':
-        await cmdCall(rest, flags, json, true);
+        await (await chainCommands()).cmdCall(rest, flags, json, true);
         break;
       case 'status':
       case 'block':
       case 'tx':
       case 'receipt':
       case 'proof':
-        await cmdQuery(command, rest, flags, json);
+        await (await chainCommands()).cmdQuery(command, rest, flags, json);
         break;
       default:
         process.stderr.write(
