@@ -151,7 +151,16 @@ export async function startWeftNetwork({ nodes = 1, settings, nodeArgs = [] } = 
 export function startNodeProcess(nodeDir, extraArgs = []) {
   const child = spawn(
     process.execPath,
-    [...extraArgs, WEFT_CLI, 'node', '--dir', nodeDir, '--log-level', 'warn'],
+    // WEFT_BENCH_LOG_LEVEL=debug shows each node's per-height timing (stderr).
+    [
+      ...extraArgs,
+      WEFT_CLI,
+      'node',
+      '--dir',
+      nodeDir,
+      '--log-level',
+      process.env.WEFT_BENCH_LOG_LEVEL ?? 'warn',
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },

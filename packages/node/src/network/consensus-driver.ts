@@ -113,6 +113,8 @@ export class ConsensusDriver {
   /** Since when the best peer has been exactly one block ahead of our head. */
   private oneBehind: { head: bigint; since: number } | undefined;
   private lastCommitAt = Date.now();
+  /** Where the current height's time went on this node (for the debug log line of each decided block). */
+  private heightTiming: { executeMs?: number; executedAt?: number; role?: 'built' | 'checked' } = {};
   private readonly sealerAddress: Uint8Array;
 
   constructor(opts: ConsensusDriverOptions) {
@@ -293,7 +295,13 @@ export class ConsensusDriver {
     if (chain.pool.size < chain.settings.maxTxsPerBlock && wait > 0) await sleep(wait);
     if (this.stopped || chain.head.number + 1n !== height) return;
     try {
+      const buildStarted = performance.now();
       const prepared = await chain.buildBlock(this.sealerAddress);
+      this.heightTiming = {
+        executeMs: Math.round(performance.now() - buildStarted),
+        executedAt: performance.now(),
+        role: 'built',
+      };
       if (chain.head.number + 1n !== height) return;
       const bytes = encodeBlock(prepared.block);
       this.prepared.set(bytesToHex(prepared.block.hash), prepared);
@@ -326,7 +334,15 @@ export class ConsensusDriver {
         throw new WeftError('INVALID_BLOCK', 'header hash differs from the claimed hash');
       if (block.header.number !== height)
         throw new WeftError('INVALID_BLOCK', 'block number differs from the height');
-      if (!this.prepared.has(hashHex)) this.prepared.set(hashHex, await this.opts.chain.verifyBlock(block));
+      if (!this.prepared.has(hashHex)) {
+        const checkStarted = performance.now();
+        this.prepared.set(hashHex, await this.opts.chain.verifyBlock(block));
+        this.heightTiming = {
+          executeMs: Math.round(performance.now() - checkStarted),
+          executedAt: performance.now(),
+          role: 'checked',
+        };
+      }
       valid = true;
     } catch (error) {
       this.opts.log('warn', 'proposal rejected', {
@@ -358,7 +374,18 @@ export class ConsensusDriver {
         throw new WeftError('INVALID_BLOCK', 'decided block does not match its hash');
       prepared = await chain.verifyBlock(block);
     }
+    const commitStarted = performance.now();
     await chain.commit(prepared, certificate, await chain.store.walDeletionOps(height + 1n));
+    const { executeMs, executedAt, role } = this.heightTiming;
+    this.opts.log('debug', 'height decided', {
+      height,
+      txs: prepared.block.transactions.length,
+      heightMs: Date.now() - this.lastCommitAt,
+      ...(role === undefined ? {} : { [role === 'built' ? 'buildMs' : 'checkMs']: executeMs }),
+      ...(executedAt === undefined ? {} : { votesMs: Math.round(commitStarted - executedAt) }),
+      commitMs: Math.round(performance.now() - commitStarted),
+    });
+    this.heightTiming = {};
     this.afterCommit(height);
   }
 
