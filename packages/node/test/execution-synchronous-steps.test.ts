@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChainCommon } from '../src/execution/evm-config.js';
 import { fastOpcodes } from '../src/execution/fast-opcodes.js';
 import { installSynchronousSteps, setSynchronousStepsEnabled } from '../src/execution/synchronous-steps.js';
+import { arbProgram, assembleProgram, push32, SIMPLE_OPCODES } from './evm-programs.js';
 
 /**
  * Differential test of the synchronous-step interpreter loop (a performance change) against
@@ -15,40 +16,6 @@ import { installSynchronousSteps, setSynchronousStepsEnabled } from '../src/exec
  * with the same error, gas, refund, output, logs and storage on both.
  */
 const CHAIN_ID = 7n;
-
-// Opcodes the programs draw from (with random operands pushed before them).
-const OPCODES = [
-  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
-  0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x20, 0x30, 0x32, 0x33, 0x34, 0x35, 0x36, 0x38, 0x3a,
-  0x42, 0x43, 0x46, 0x47, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d,
-  0x5e, 0x5f, 0x80, 0x81, 0x82, 0x90, 0x91, 0xa0, 0xa1, 0xa2, 0xf3, 0xfd, 0xfe, 0x0c, 0xef,
-];
-
-const arbOperand = fc.oneof(
-  { weight: 6, arbitrary: fc.bigInt({ min: 0n, max: 300n }) },
-  { weight: 2, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }) },
-  { weight: 1, arbitrary: fc.constantFrom(2n ** 32n, 2n ** 255n, 2n ** 256n - 1n) },
-);
-
-const arbInstruction = fc.record({
-  operands: fc.array(arbOperand, { maxLength: 3 }),
-  opcode: fc.constantFrom(...OPCODES),
-});
-
-function push(value: bigint): number[] {
-  const out = [0x7f];
-  for (let i = 31; i >= 0; i--) out.push(Number((value >> BigInt(8 * i)) & 0xffn));
-  return out;
-}
-
-function assemble(program: readonly { operands: readonly bigint[]; opcode: number }[]): Uint8Array {
-  const code: number[] = [];
-  for (const { operands, opcode } of program) {
-    for (const operand of operands) code.push(...push(operand));
-    code.push(opcode);
-  }
-  return Uint8Array.from(code);
-}
 
 async function createTestEvm(): Promise<EVM> {
   const common = createChainCommon(CHAIN_ID);
@@ -65,7 +32,9 @@ async function outcome(evm: EVM, code: Uint8Array, gasLimit: bigint) {
   const result = await evm.runCode({ code, gasLimit });
   const storage: string[] = [];
   for (const key of [0n, 1n, 2n, 255n]) {
-    storage.push(bytesToHex(await evm.stateManager.getStorage(address, Uint8Array.from(push(key).slice(1)))));
+    storage.push(
+      bytesToHex(await evm.stateManager.getStorage(address, Uint8Array.from(push32(key).slice(1)))),
+    );
   }
   return {
     error: result.exceptionError?.error ?? null,
@@ -102,10 +71,10 @@ describe('synchronous interpreter steps', () => {
   it('ends every random program exactly as the library loop does', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(arbInstruction, { minLength: 1, maxLength: 24 }),
+        arbProgram(SIMPLE_OPCODES),
         fc.constantFrom(5_000n, 60_000n, 1_000_000n),
         async (program, gasLimit) => {
-          const { library, synchronous } = await both(assemble(program), gasLimit);
+          const { library, synchronous } = await both(assembleProgram(program), gasLimit);
           expect(synchronous).toEqual(library);
         },
       ),

@@ -11,6 +11,7 @@ import { createChainCommon } from './evm-config.js';
 import { fastOpcodes } from './fast-opcodes.js';
 import { intrinsicGas, MAX_INITCODE_SIZE } from './intrinsic-gas.js';
 import { installJumpAnalysisCache } from './jump-analysis-cache.js';
+import { installLeanFrames } from './lean-frames.js';
 import { installSynchronousSteps } from './synchronous-steps.js';
 import { createEvmBlock, type EvmBlock, outcomeToReceipt, runTransaction } from './transaction.js';
 import type {
@@ -99,6 +100,7 @@ export function emptyStateRoot(suite: CryptoSuite): Uint8Array {
 export async function createBlockExecutor(options: BlockExecutorOptions): Promise<BlockExecutor> {
   await installJumpAnalysisCache();
   await installSynchronousSteps();
+  await installLeanFrames();
   const common = createChainCommon(options.chainId);
   const executor = new Executor(options, common);
   return executor;
