@@ -6,6 +6,7 @@ import { createClient } from '../src/client.js';
 import { compileSolidity } from '../src/compile.js';
 import { encodeCall, encodeDeploy } from '../src/contract.js';
 import { createSigner, sendNativeTransaction } from '../src/signer.js';
+import { startNativeLoad } from './helpers/load.js';
 import { rpc, startTestNetwork, type TestNetwork, waitFor } from './helpers/network.js';
 
 const TOKEN_SOL = fileURLToPath(new URL('../../../contracts/WeftToken.sol', import.meta.url));
@@ -45,38 +46,26 @@ describe('durability', () => {
     );
     const tokenAddress = hexToBytes(deployed.contractAddress as string);
 
-    // Load: workers send transfers and record every one whose receipt the node reported.
-    const final = new Map<string, string>();
-    let stop = false;
-    const worker = async (w: number) => {
-      const to = bytesToHex(new Uint8Array(20).fill(w + 1));
-      while (!stop) {
-        try {
-          const batch = await Promise.all(
-            Array.from({ length: 20 }, () =>
-              sendNativeTransaction(client, signer, info, {
-                to: tokenAddress,
-                data: encodeCall(token.abi, 'transfer', [to, 1n]),
-                gasLimit: 100_000n,
-              }),
-            ),
-          );
-          for (const hash of batch) {
-            const receipt = await client.waitForReceipt(hash, { timeoutMs: 10_000, pollMs: 20 });
-            final.set(hash, receipt.blockHash);
-          }
-        } catch {
-          // The node was killed under us: expected.
-          return;
-        }
-      }
-    };
-    const workers = Array.from({ length: 4 }, (_, w) => worker(w));
+    // Load: workers send transfers and record every one whose receipt the node reported; they stop
+    // (a failure, expected) when the node is killed under them.
+    const load = startNativeLoad({
+      urls: [url],
+      info,
+      workers: 4,
+      batch: 20,
+      receiptTimeoutMs: 10_000,
+      pollMs: 20,
+      signer,
+      call: (w) => ({
+        to: tokenAddress,
+        data: encodeCall(token.abi, 'transfer', [bytesToHex(new Uint8Array(20).fill(w + 1)), 1n]),
+      }),
+    });
+    const final = load.final;
     await waitFor('some final transfers', async () => final.size >= 200, 60_000);
     const lastSeen = await rpc<BlockJson>(url, 'eth_getBlockByNumber', ['latest', false]);
     await net.stop(0, 'SIGKILL');
-    stop = true;
-    await Promise.all(workers);
+    await load.stop();
     expect(final.size).toBeGreaterThanOrEqual(200);
 
     await net.start(0);
@@ -85,9 +74,9 @@ describe('durability', () => {
     const again = await rpc<BlockJson>(url, 'eth_getBlockByNumber', [lastSeen.number, false]);
     expect(again.hash).toBe(lastSeen.hash);
     expect(again.stateRoot).toBe(lastSeen.stateRoot);
-    for (const [hash, blockHash] of final) {
+    for (const [hash, landed] of final) {
       const receipt = await client.getReceipt(hash);
-      expect(receipt?.blockHash, hash).toBe(blockHash);
+      expect(receipt?.blockHash, hash).toBe(landed.blockHash);
     }
     // The chain goes on from where it stood.
     const more = await client.waitForReceipt(

@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { getSuite } from '@weft/crypto/suites';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChainInfo, createClient } from '../src/client.js';
-import { createSigner, sendNativeTransaction } from '../src/signer.js';
+import { createClient } from '../src/client.js';
 import {
   chainDifferences,
   headOf,
@@ -11,6 +8,7 @@ import {
   lowest,
   waitForHeights,
 } from './helpers/chain-checks.js';
+import { startNativeLoad } from './helpers/load.js';
 import { startTestNetwork, type TestNetwork, waitFor } from './helpers/network.js';
 
 /**
@@ -33,58 +31,19 @@ afterAll(async () => {
   await net?.close();
 });
 
-interface Final {
-  blockHash: string;
-  blockNumber: string;
-}
-
-/** Clients on the live nodes: each sends batches of transfers and records every receipt it is shown. */
-function startLoad(urls: readonly string[], info: ChainInfo) {
-  const suite = getSuite(info.suite);
-  const final = new Map<string, Final>();
-  const failures: string[] = [];
-  let stopped = false;
-  const worker = async (w: number) => {
-    const client = createClient(urls[w % urls.length] as string, { timeoutMs: 30_000 });
-    const signer = createSigner(suite, suite.generateKeyPair().privateKey);
-    while (!stopped) {
-      try {
-        const hashes = await Promise.all(
-          Array.from({ length: 10 }, () =>
-            sendNativeTransaction(client, signer, info, {
-              to: randomBytes(20),
-              data: new Uint8Array(0),
-              gasLimit: 100_000n,
-            }),
-          ),
-        );
-        for (const hash of hashes) {
-          const receipt = await client.waitForReceipt(hash, { timeoutMs: 60_000, pollMs: 50 });
-          final.set(hash, { blockHash: receipt.blockHash, blockNumber: receipt.blockNumber });
-        }
-      } catch (error) {
-        failures.push(String(error));
-        return;
-      }
-    }
-  };
-  const workers = Array.from({ length: 4 }, (_, w) => worker(w));
-  return {
-    final,
-    failures,
-    async stop() {
-      stopped = true;
-      await Promise.all(workers);
-    },
-  };
-}
-
 describe('a sealer killed under load', () => {
   it('restarts, catches up, and every node holds the same blocks, state roots and reported transactions', async () => {
     await waitForHeights(net.urls, 1n, 60_000, 'the first block on all four nodes');
     const live = net.urls.filter((_, i) => i !== VICTIM);
     const info = await createClient(live[0] as string).chainInfo();
-    const load = startLoad(live, info);
+    const load = startNativeLoad({
+      urls: live,
+      info,
+      workers: 4,
+      batch: 10,
+      receiptTimeoutMs: 60_000,
+      pollMs: 50,
+    });
     try {
       await waitFor('transactions final before the crash', async () => load.final.size >= 150, 60_000);
       const beforeCrash = new Map(load.final);

@@ -1,14 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@weft/crypto/bytes';
 import { getSuite } from '@weft/crypto/suites';
 import { verifyCommitCertificate } from '@weft/node/consensus/certificate';
 import { decodeCertificate } from '@weft/node/consensus/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChainInfo, createClient } from '../src/client.js';
+import { createClient } from '../src/client.js';
 import type { ProposalJson } from '../src/governance.js';
-import { createSigner, sendNativeTransaction } from '../src/signer.js';
 import {
   blocksOf,
   chainDifferences,
@@ -20,6 +18,7 @@ import {
   peersOf,
   waitForHeights,
 } from './helpers/chain-checks.js';
+import { startNativeLoad } from './helpers/load.js';
 import {
   CLI,
   freePort,
@@ -161,46 +160,6 @@ function refusalsOf(id: string): number {
   return count;
 }
 
-/** Background load: native transfers against node0, each batch awaited; records where each landed. */
-function startLoad(url: string, info: ChainInfo) {
-  const landed = new Map<string, string>();
-  const failures: string[] = [];
-  let stopped = false;
-  const worker = async () => {
-    const client = createClient(url, { timeoutMs: 30_000 });
-    const signer = createSigner(suite, suite.generateKeyPair().privateKey);
-    while (!stopped) {
-      try {
-        const hashes = await Promise.all(
-          Array.from({ length: 5 }, () =>
-            sendNativeTransaction(client, signer, info, {
-              to: randomBytes(20),
-              data: new Uint8Array(0),
-              gasLimit: 100_000n,
-            }),
-          ),
-        );
-        for (const hash of hashes) {
-          const receipt = await client.waitForReceipt(hash, { timeoutMs: 90_000, pollMs: 100 });
-          landed.set(hash, receipt.blockHash);
-        }
-      } catch (error) {
-        failures.push(String(error));
-        return;
-      }
-    }
-  };
-  const workers = [worker(), worker()];
-  return {
-    landed,
-    failures,
-    async stop() {
-      stopped = true;
-      await Promise.all(workers);
-    },
-  };
-}
-
 /** JSON-RPC batch of one method over many parameter lists, answers in order. */
 async function batch<T>(url: string, method: string, params: unknown[][]): Promise<T[]> {
   const res = await fetch(url, {
@@ -259,7 +218,15 @@ describe('a new node joins a running 4-sealer chain by committee vote, and leave
     const urls = net.urls;
     await waitForHeights(urls, 1n, 60_000, 'the first block on all four nodes');
     const info = await createClient(urls[0] as string).chainInfo();
-    const load = startLoad(urls[0] as string, info);
+    // Background load against node0: native transfers, each batch awaited; records where each landed.
+    const load = startNativeLoad({
+      urls: [urls[0] as string],
+      info,
+      workers: 2,
+      batch: 5,
+      receiptTimeoutMs: 90_000,
+      pollMs: 100,
+    });
     // A proposal that only two of the four organisations support stays open, whatever happens meanwhile.
     const stranger = bytesToHex(suite.generateKeyPair().publicKey);
     const standing = await weft<ProposalResult>(
@@ -400,7 +367,7 @@ describe('a new node joins a running 4-sealer chain by committee vote, and leave
       await load.stop();
     }
     expect(load.failures).toEqual([]);
-    expect(load.landed.size).toBeGreaterThan(50);
+    expect(load.final.size).toBeGreaterThan(50);
 
     // No fork, and every block proven final by its own height's sealers: four, then five, then four.
     const common = lowest(await headsOf(urls));
@@ -420,8 +387,8 @@ describe('a new node joins a running 4-sealer chain by committee vote, and leave
     expect(finalMembership.observers).toEqual([]);
     // Every transfer the load saw final is in the same block on every original node.
     for (const url of urls) {
-      const found = await blockHashesOfReceipts(url, [...load.landed.keys()]);
-      const wrong = [...load.landed].filter(([hash, blockHash]) => found.get(hash) !== blockHash);
+      const found = await blockHashesOfReceipts(url, [...load.final.keys()]);
+      const wrong = [...load.final].filter(([hash, landed]) => found.get(hash) !== landed.blockHash);
       expect(wrong.length, `${url}: transfers missing or in another block`).toBe(0);
     }
   });
