@@ -288,11 +288,13 @@ export class ConsensusDriver {
     const started = Date.now();
     const emptyBlockMs = this.opts.emptyBlockMs ?? 1_000;
     // Wait for transactions (an idle chain makes an empty block now and then, so that every height is
-    // decided and leaders rotate), then give a trickle one seal interval to batch up.
+    // decided and leaders rotate), then give a trickle one seal interval to batch up. Under load — a
+    // quarter of a block or more already pending — the block is built at once: the pool filled while
+    // the previous height was being decided, and waiting would only add to every transaction's latency.
     while (!this.stopped && chain.pool.size === 0 && Date.now() - started < emptyBlockMs) await sleep(10);
     const interval = chain.settings.sealIntervalMs;
     const wait = this.lastCommitAt + interval - Date.now();
-    if (chain.pool.size < chain.settings.maxTxsPerBlock && wait > 0) await sleep(wait);
+    if (chain.pool.size < chain.settings.maxTxsPerBlock / 4 && wait > 0) await sleep(wait);
     if (this.stopped || chain.head.number + 1n !== height) return;
     try {
       const buildStarted = performance.now();
