@@ -17,6 +17,7 @@ import { ClassicLevel } from 'classic-level';
  * Key layout (numbers are 8-byte big-endian):
  *   'H' ‖ number → header          'C' ‖ number → certificate     'T' ‖ number → tx hashes (32 each)
  *   'R' ‖ number → rlp([receipt…])  'h' ‖ blockHash → number        't' ‖ txHash → number ‖ index(4) ‖ raw tx
+ *   'N' ‖ number → hashes of the block's native (0x57) transactions (32 each; absent before this key existed)
  *   'm' "head" → number
  */
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
@@ -102,6 +103,11 @@ export class ChainStore implements KeyValueReader {
       { type: 'put', key: key('C', n), value: block.certificate },
       { type: 'put', key: key('T', n), value: concatBytes(...block.transactions.map((tx) => tx.hash)) },
       { type: 'put', key: key('R', n), value: rlpEncode(receipts.map(encodeReceipt)) },
+      {
+        type: 'put',
+        key: key('N', n),
+        value: concatBytes(...block.transactions.filter((tx) => tx.kind === 'weft').map((tx) => tx.hash)),
+      },
       { type: 'put', key: key('h', block.hash), value: n },
       { type: 'put', key: HEAD_KEY, value: n },
     ];
@@ -227,6 +233,20 @@ export class ChainStore implements KeyValueReader {
   }
 
   /** Raw transactions of a block, without decoding (for block sync and proofs). */
+  /**
+   * The hashes of a block's native transactions (the replay window is made of them), or undefined for a
+   * block stored before this index existed (then `getRawTransactions` tells).
+   */
+  async getNativeTxHashes(number: bigint): Promise<Uint8Array[] | undefined> {
+    const v = await this.get(key('N', u64(number)));
+    if (v === undefined) return undefined;
+    if (v.length % 32 !== 0)
+      throw new WeftError('STORAGE_ERROR', `block ${number} has a malformed native index`);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < v.length; i += 32) out.push(v.subarray(i, i + 32));
+    return out;
+  }
+
   async getRawTransactions(number: bigint): Promise<Uint8Array[]> {
     const hashes = await this.getTxHashes(number);
     const raws = await this.getMany(hashes.map((h) => key('t', h)));
