@@ -4,6 +4,7 @@
 //
 //   node bench/pbft.js [--seconds 60] [--senders 200] [--catchup-txs 10000] [--skip-catchup]
 //                      [--window 3000] [--rate TPS] [--warmup 10] [--block-txs N]
+//                      [--paced-rate 1000] [--skip-paced]
 //                      [--profile DIR] [--node-arg=--some-v8-flag …]
 //
 // The load is closed-loop (at most `--window` transactions in flight, as fast as the chain takes
@@ -12,6 +13,9 @@
 // own submit-to-final latency at an offered load it can carry. The first `--warmup` seconds of the
 // same load are not measured: freshly started node processes run the EVM unoptimised until V8's JIT
 // has compiled it, and a backlog built then would be counted against the steady state.
+// After the closed-loop run (unless --rate made it paced already, or --skip-paced), a second run of
+// the same length is paced at `--paced-rate` (1,000 tx/s, the throughput target): the latency there
+// is the chain's own at that load.
 //
 // `--profile DIR` runs every node under `--cpu-prof` and leaves one profile per node process in DIR.
 import { parseArgs } from 'node:util';
@@ -42,6 +46,8 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     warmup: { type: 'string', default: '10' },
     'block-txs': { type: 'string' },
+    'paced-rate': { type: 'string', default: '1000' },
+    'skip-paced': { type: 'boolean', default: false },
     'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
@@ -137,6 +143,40 @@ try {
   );
   summary.sameStateRoot = roots.every((x) => x === roots[0]);
   console.log(`state root at block ${head} equal on all 4 nodes: ${summary.sameStateRoot}`);
+
+  if (values.rate === undefined && !values['skip-paced']) {
+    const pacedRate = Number(values['paced-rate']);
+    const pacedTotal = Math.ceil(seconds * pacedRate);
+    log(`signing ${pacedTotal} transfers for ${seconds} s paced at ${pacedRate} tx/s…`);
+    const paced = await signTransfers({
+      chainId: 20200n,
+      token,
+      senderKeys: senders,
+      total: pacedTotal,
+      startNonces: nonces,
+    });
+    const p = await runLoad({
+      url,
+      txs: paced,
+      durationMs: seconds * 1000,
+      window: Number(values.window),
+      rate: pacedRate,
+      onProgress: loadOptions.onProgress,
+    });
+    for (let i = 0; i < senders.length; i++)
+      nonces[i] += BigInt(Math.floor(p.sent / senders.length) + (i < p.sent % senders.length ? 1 : 0));
+    console.log(
+      `paced at ${pacedRate} tx/s: ${p.tps.toFixed(0)} TPS, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, final ${p.final}/${p.sent}, rejected ${p.rejected}, over ${p.seconds.toFixed(1)} s`,
+    );
+    Object.assign(summary, {
+      pacedRate,
+      pacedTps: Math.round(p.tps),
+      pacedP50Ms: p.p50Ms,
+      pacedP99Ms: p.p99Ms,
+      pacedFinal: p.final,
+      pacedSent: p.sent,
+    });
+  }
 
   if (!values['skip-catchup']) {
     const missed = Number(values['catchup-txs']);
