@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { EVM, EVMError } from '@ethereumjs/evm';
 import { Account, createZeroAddress } from '@ethereumjs/util';
+import { importEvmInternalModule } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 ends every call frame (`EVM.runInterpreter`) by building its result with
@@ -190,10 +188,9 @@ async function install(): Promise<boolean> {
     if (typeof libraryMethod !== 'function') return false;
     const fingerprint = createHash('sha256').update(libraryMethod.toString()).digest('hex');
     if (fingerprint !== LIBRARY_RUN_INTERPRETER_SHA256) return false;
-    // The interpreter class the EVM instantiates: the ES module beside the package's index.
-    const cjsEntry = createRequire(import.meta.url).resolve('@ethereumjs/evm');
-    const url = pathToFileURL(join(dirname(cjsEntry), '..', 'esm', 'interpreter.js')).href;
-    const { Interpreter } = (await import(url)) as { Interpreter?: InterpreterClass };
+    const { Interpreter } = (await importEvmInternalModule('interpreter.js')) as {
+      Interpreter?: InterpreterClass;
+    };
     if (typeof Interpreter !== 'function') return false;
     const lean = leanRunInterpreter(Interpreter, libraryMethod as RunInterpreter);
     prototype.runInterpreter = function runInterpreter(this: EvmInternals, message: Message, opts?: object) {

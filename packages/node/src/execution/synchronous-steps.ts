@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { EVMError } from '@ethereumjs/evm';
+import { importEvmInternalModule } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 runs every opcode as an `async` step (`await this.runStep(op)`), so each of the
@@ -205,11 +203,9 @@ export function installSynchronousSteps(): Promise<boolean> {
 
 async function install(): Promise<boolean> {
   try {
-    // The package exports only its index; the ES module build keeps the interpreter beside it (the
-    // very module the EVM imported, so this is the class it instantiates).
-    const cjsEntry = createRequire(import.meta.url).resolve('@ethereumjs/evm');
-    const url = pathToFileURL(join(dirname(cjsEntry), '..', 'esm', 'interpreter.js')).href;
-    const module = (await import(url)) as { Interpreter?: { prototype: Record<string | symbol, unknown> } };
+    const module = (await importEvmInternalModule('interpreter.js')) as {
+      Interpreter?: { prototype: Record<string | symbol, unknown> };
+    };
     const prototype = module.Interpreter?.prototype;
     if (prototype === undefined) return false;
     if (prototype[INSTALLED] === true) return true;

@@ -1,0 +1,14 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * A module of @ethereumjs/evm's ES module build that the package does not export (it exports only its
+ * index), such as `interpreter.js`. The URL is the very module the EVM itself imported, so a class
+ * found there is the class the EVM instantiates.
+ */
+export async function importEvmInternalModule(file: string): Promise<Record<string, unknown>> {
+  const cjsEntry = createRequire(import.meta.url).resolve('@ethereumjs/evm');
+  const url = pathToFileURL(join(dirname(cjsEntry), '..', 'esm', file)).href;
+  return (await import(url)) as Record<string, unknown>;
+}
