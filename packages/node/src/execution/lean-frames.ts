@@ -8,10 +8,10 @@ import { importEvmInternalModule } from './evm-internals.js';
  * `runState: { ...interpreterRes.runState, ...result, ...interpreter._env }`: a fresh ~45-property
  * object merging the frame's interpreter state, result and environment, which nothing in the EVM
  * reads (callers take the gas, refund, logs and return value from the result's own fields). Under
- * load V8 allocates these straight into the old generation, so they are collected only by full
- * mark-compact collections: measured on a follower under the four-sealer ERC-20 load (inspector
- * heap sampling of what survives scavenges), they were half of everything promoted, and leaving
- * them out cut each node's CPU per transaction by 13-17 % (bench/RESULTS.md).
+ * load these end up in the old generation and are freed only by full mark-compact collections:
+ * inspector heap sampling of a follower under the four-sealer ERC-20 load (objects collected by
+ * major GCs) found them to be half of everything it promoted, and leaving them out cut each node's
+ * CPU per transaction by 13-17 % (bench/RESULTS.md).
  *
  * This installs a `runInterpreter` that does exactly what the library's does — the same account
  * lookup, environment, interpreter, gas accounting, cleared logs/selfdestructs/created addresses
