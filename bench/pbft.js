@@ -52,6 +52,12 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
+
+/** Transfers are signed round-robin over the senders and sent in order: `sent` of them used these nonces. */
+function advanceNonces(nonces, sent) {
+  for (let i = 0; i < nonces.length; i++)
+    nonces[i] += BigInt(Math.floor(sent / nonces.length) + (i < sent % nonces.length ? 1 : 0));
+}
 const log = (m) => process.stderr.write(`[pbft] ${m}\n`);
 
 const nodeArgs = [
@@ -113,10 +119,7 @@ try {
   const nodeCpu = pids.map((pid, i) => perTx(cpuBefore[i], processCpuMs(pid)));
   const nodeMainCpu = pids.map((pid, i) => perTx(mainBefore[i], processCpuMs(pid, { mainThreadOnly: true })));
   const clientCpu = perTx(clientBefore, processCpuMs(process.pid));
-  // Transfers were signed round-robin over the senders and sent in order.
-  const sentInAll = warmupSent + r.sent;
-  for (let i = 0; i < senders.length; i++)
-    nonces[i] += BigInt(Math.floor(sentInAll / senders.length) + (i < sentInAll % senders.length ? 1 : 0));
+  advanceNonces(nonces, warmupSent + r.sent);
   console.log(
     `4 sealers, ERC-20 transfer: ${r.tps.toFixed(0)} TPS, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, final ${r.final}/${r.sent}, rejected ${r.rejected}, over ${r.seconds.toFixed(1)} s`,
   );
@@ -163,8 +166,7 @@ try {
       rate: pacedRate,
       onProgress: loadOptions.onProgress,
     });
-    for (let i = 0; i < senders.length; i++)
-      nonces[i] += BigInt(Math.floor(p.sent / senders.length) + (i < p.sent % senders.length ? 1 : 0));
+    advanceNonces(nonces, p.sent);
     console.log(
       `paced at ${pacedRate} tx/s: ${p.tps.toFixed(0)} TPS, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, final ${p.final}/${p.sent}, rejected ${p.rejected}, over ${p.seconds.toFixed(1)} s`,
     );

@@ -526,7 +526,9 @@ export class ConsensusDriver {
           this.syncWaiter = undefined;
           this.syncPeer = undefined;
         }
-        resolve(blocks === null ? null : { blocks, decoded: blocks.map((b) => this.decodeOffThread(b)) });
+        resolve(
+          blocks === null ? null : { blocks, decoded: blocks.map((b) => this.decodeSyncedOffThread(b)) },
+        );
       };
       const waiter = (blocks: Uint8Array[] | null) => finish(blocks);
       const timer = setTimeout(() => finish(null), SYNC_TIMEOUT_MS);
@@ -537,7 +539,7 @@ export class ConsensusDriver {
   }
 
   /** A synced block's transactions decoded on the workers, by hash (empty when the block is malformed). */
-  private decodeOffThread(bytes: Uint8Array): Promise<Map<string, Transaction>> {
+  private decodeSyncedOffThread(bytes: Uint8Array): Promise<Map<string, Transaction>> {
     let raws: Uint8Array[];
     try {
       raws = encodedBlockTransactions(bytes);
