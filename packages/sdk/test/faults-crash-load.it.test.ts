@@ -8,7 +8,7 @@ import {
   lowest,
   waitForHeights,
 } from './helpers/chain-checks.js';
-import { startNativeLoad } from './helpers/load.js';
+import { receiptBlockHashes, startNativeLoad } from './helpers/load.js';
 import { startTestNetwork, type TestNetwork, waitFor } from './helpers/network.js';
 
 /**
@@ -76,7 +76,7 @@ describe('a sealer killed under load', () => {
     const reported = [...load.final].filter(([, f]) => BigInt(f.blockNumber) <= common);
     expect(reported.length).toBeGreaterThanOrEqual(150);
     for (const url of net.urls) {
-      const found = await receiptsOf(
+      const found = await receiptBlockHashes(
         url,
         reported.map(([hash]) => hash),
       );
@@ -86,26 +86,3 @@ describe('a sealer killed under load', () => {
     expect(net.logs(VICTIM)).toMatch(/block sync done/);
   });
 });
-
-/** Block hash of each transaction's receipt on one node (JSON-RPC batches of 500). */
-async function receiptsOf(url: string, hashes: readonly string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  for (let start = 0; start < hashes.length; start += 500) {
-    const chunk = hashes.slice(start, start + 500);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
-        chunk.map((hash, id) => ({
-          jsonrpc: '2.0',
-          id,
-          method: 'eth_getTransactionReceipt',
-          params: [hash],
-        })),
-      ),
-    });
-    const answers = (await res.json()) as { id: number; result: { blockHash: string } | null }[];
-    for (const a of answers) out.set(chunk[a.id] as string, a.result?.blockHash ?? null);
-  }
-  return out;
-}

@@ -18,7 +18,7 @@ import {
   peersOf,
   waitForHeights,
 } from './helpers/chain-checks.js';
-import { startNativeLoad } from './helpers/load.js';
+import { receiptBlockHashes, startNativeLoad } from './helpers/load.js';
 import {
   CLI,
   freePort,
@@ -387,35 +387,9 @@ describe('a new node joins a running 4-sealer chain by committee vote, and leave
     expect(finalMembership.observers).toEqual([]);
     // Every transfer the load saw final is in the same block on every original node.
     for (const url of urls) {
-      const found = await blockHashesOfReceipts(url, [...load.final.keys()]);
+      const found = await receiptBlockHashes(url, [...load.final.keys()]);
       const wrong = [...load.final].filter(([hash, landed]) => found.get(hash) !== landed.blockHash);
       expect(wrong.length, `${url}: transfers missing or in another block`).toBe(0);
     }
   });
 });
-
-/** Block hash of each transaction's receipt on one node (JSON-RPC batches of 500). */
-async function blockHashesOfReceipts(
-  url: string,
-  hashes: readonly string[],
-): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  for (let start = 0; start < hashes.length; start += 500) {
-    const chunk = hashes.slice(start, start + 500);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
-        chunk.map((hash, i) => ({
-          jsonrpc: '2.0',
-          id: i,
-          method: 'eth_getTransactionReceipt',
-          params: [hash],
-        })),
-      ),
-    });
-    const answers = (await res.json()) as { id: number; result: { blockHash: string } | null }[];
-    for (const a of answers) out.set(chunk[a.id] as string, a.result?.blockHash ?? null);
-  }
-  return out;
-}

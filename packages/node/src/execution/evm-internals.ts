@@ -12,3 +12,11 @@ export async function importEvmInternalModule(file: string): Promise<Record<stri
   const url = pathToFileURL(join(dirname(cjsEntry), '..', 'esm', file)).href;
   return (await import(url)) as Record<string, unknown>;
 }
+
+/** The prototype of the EVM's `Interpreter` class, or undefined where @ethereumjs/evm no longer keeps it. */
+export async function evmInterpreterPrototype(): Promise<Record<string | symbol, unknown> | undefined> {
+  const module = (await importEvmInternalModule('interpreter.js')) as {
+    Interpreter?: { prototype: Record<string | symbol, unknown> };
+  };
+  return module.Interpreter?.prototype;
+}

@@ -1,5 +1,5 @@
 import { isStateOwnedCode } from '../state/flat-state-manager.js';
-import { importEvmInternalModule } from './evm-internals.js';
+import { evmInterpreterPrototype } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 analyses a contract's code at the start of EVERY call frame that jumps: a pass
@@ -46,10 +46,7 @@ export function installJumpAnalysisCache(): Promise<boolean> {
 
 async function install(): Promise<boolean> {
   try {
-    const module = (await importEvmInternalModule('interpreter.js')) as {
-      Interpreter?: { prototype: Record<string | symbol, unknown> };
-    };
-    const prototype = module.Interpreter?.prototype;
+    const prototype = await evmInterpreterPrototype();
     if (prototype === undefined) return false;
     if (prototype[INSTALLED] === true) return true;
     const original = prototype._getValidJumpDestinations;

@@ -1,5 +1,5 @@
 import { EVMError } from '@ethereumjs/evm';
-import { importEvmInternalModule } from './evm-internals.js';
+import { evmInterpreterPrototype } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 runs every opcode as an `async` step (`await this.runStep(op)`), so each of the
@@ -203,10 +203,7 @@ export function installSynchronousSteps(): Promise<boolean> {
 
 async function install(): Promise<boolean> {
   try {
-    const module = (await importEvmInternalModule('interpreter.js')) as {
-      Interpreter?: { prototype: Record<string | symbol, unknown> };
-    };
-    const prototype = module.Interpreter?.prototype;
+    const prototype = await evmInterpreterPrototype();
     if (prototype === undefined) return false;
     if (prototype[INSTALLED] === true) return true;
     const libraryRun = prototype.run;

@@ -79,3 +79,29 @@ export function startNativeLoad(options: NativeLoadOptions): NativeLoad {
     },
   };
 }
+
+/** Block hash of each transaction's receipt on one node (JSON-RPC batches of 500). */
+export async function receiptBlockHashes(
+  url: string,
+  hashes: readonly string[],
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (let start = 0; start < hashes.length; start += 500) {
+    const chunk = hashes.slice(start, start + 500);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        chunk.map((hash, id) => ({
+          jsonrpc: '2.0',
+          id,
+          method: 'eth_getTransactionReceipt',
+          params: [hash],
+        })),
+      ),
+    });
+    const answers = (await res.json()) as { id: number; result: { blockHash: string } | null }[];
+    for (const a of answers) out.set(chunk[a.id] as string, a.result?.blockHash ?? null);
+  }
+  return out;
+}
