@@ -45,6 +45,13 @@ function readU64(bytes: Uint8Array, offset = 0): bigint {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset);
 }
 
+/** A stored concatenation of 32-byte hashes, as views of it. */
+function splitHashes(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += 32) out.push(bytes.subarray(i, i + 32));
+  return out;
+}
+
 function key(prefix: string, body: Uint8Array): Uint8Array {
   return concatBytes(enc.encode(prefix), body);
 }
@@ -142,10 +149,7 @@ export class ChainStore implements KeyValueReader {
 
   async getTxHashes(number: bigint): Promise<Uint8Array[]> {
     const v = await this.get(key('T', u64(number)));
-    if (v === undefined) return [];
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < v.length; i += 32) out.push(v.subarray(i, i + 32));
-    return out;
+    return v === undefined ? [] : splitHashes(v);
   }
 
   async getTxLocation(hash: Uint8Array): Promise<TxLocation | undefined> {
@@ -242,9 +246,7 @@ export class ChainStore implements KeyValueReader {
     if (v === undefined) return undefined;
     if (v.length % 32 !== 0)
       throw new WeftError('STORAGE_ERROR', `block ${number} has a malformed native index`);
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < v.length; i += 32) out.push(v.subarray(i, i + 32));
-    return out;
+    return splitHashes(v);
   }
 
   async getRawTransactions(number: bigint): Promise<Uint8Array[]> {
