@@ -49,6 +49,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const self = genesis.nodes.find((n) => bytesToHex(n.nodeId) === nodeId);
   const sealers = genesis.nodes.filter((n) => n.role === 'sealer');
   const chain = await Chain.open({ dataDir: loaded.resolve(config.dataDir), genesis, suite });
+  chain.pool.startDecodeWorkers();
   log('info', 'chain opened', {
     chainId: genesis.chainId,
     suite: suite.name,
@@ -72,6 +73,15 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     if (changed) p2p?.recheckAdmission();
   };
   refreshAdmitted(chain.head.number + 1n);
+  // Everything started here, stopped in order: block production and consensus before the network,
+  // the network before the database it writes to.
+  const stopParts = async () => {
+    await sealer?.stop();
+    await driver?.stop();
+    gossip?.close();
+    await p2p?.close();
+    await chain.close();
+  };
   try {
     if (genesis.nodes.length === 1 && self?.role === 'sealer') {
       // A one-node chain: no peers, no votes; blocks on a timer while transactions wait.
@@ -123,8 +133,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       });
     }
   } catch (error) {
-    await p2p?.close();
-    await chain.close();
+    await stopParts();
     throw error;
   }
   chain.on('block', (block) => {
@@ -214,8 +223,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   try {
     address = await rpc.listen();
   } catch (cause) {
-    await sealer?.stop();
-    await chain.close();
+    // Consensus and the network are already running: a node that cannot serve RPC stops them too
+    // (the process exits) rather than run on with its database closed.
+    await stopParts();
     throw new WeftError(
       'CONFIG_ERROR',
       `cannot listen for RPC on ${config.rpc.host}:${config.rpc.port}: is the port in use?`,
@@ -234,11 +244,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     close() {
       closing ??= (async () => {
         await rpc.close();
-        await sealer?.stop();
-        await driver?.stop();
-        gossip?.close();
-        await p2p?.close();
-        await chain.close();
+        await stopParts();
         log('info', 'node stopped');
       })();
       return closing;
