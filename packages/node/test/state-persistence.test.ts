@@ -165,4 +165,60 @@ describe('state persistence in classic-level', () => {
     expect(() => state.applyCommitted(d2)).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR' }));
     await db.close();
   });
+
+  it('reads in place where the store can, asynchronously where it cannot, the same values', async () => {
+    const suite = getSuite('ecdsa');
+    const location = path.join(dir, 'reads');
+    const db = openDb(location);
+    await db.open();
+    const writer = await createFlatStateManager({ suite, db });
+    const genesis = await (
+      await createBlockExecutor({ suite, chainId: CHAIN_ID, stateManager: writer })
+    ).applyGenesis([
+      { address: alice, balance: 7n },
+      { address: address(9), balance: 1n, storage: [[Uint8Array.of(1), Uint8Array.of(2)]] },
+    ]);
+    await db.batch(stateDiffToBatch(genesis.diff));
+    const calls = { sync: 0, async: 0 };
+    const counted = {
+      get: (key: Uint8Array) => {
+        calls.async++;
+        return db.get(key);
+      },
+      getSync: (key: Uint8Array) => {
+        calls.sync++;
+        return db.getSync(key);
+      },
+    };
+    const asyncOnly = { get: counted.get };
+    for (const reader of [counted, asyncOnly]) {
+      const state = await createFlatStateManager({ suite, db: reader });
+      const executor = await createBlockExecutor({ suite, chainId: CHAIN_ID, stateManager: state });
+      expect((await executor.getAccount(alice))?.balance).toBe(7n);
+      expect(await executor.getAccount(bob)).toBeNull();
+      expect(bytesToHex(await executor.getStorageAt(address(9), Uint8Array.of(1)))).toBe(
+        bytesToHex(new Uint8Array(31).fill(0)).concat('02'),
+      );
+    }
+    // The accumulator is read asynchronously when the state opens; everything after in place.
+    expect(calls.sync).toBeGreaterThanOrEqual(3);
+    expect(calls.async).toBeGreaterThanOrEqual(4);
+
+    // A failing store is a STORAGE_ERROR that names no key or value, and nothing is cached from it.
+    let failing = true;
+    const flaky = {
+      get: (key: Uint8Array) => db.get(key),
+      getSync: (key: Uint8Array) => {
+        if (failing) throw new Error('IO error: /secret/path/000123.ldb');
+        return db.getSync(key);
+      },
+    };
+    const state = await createFlatStateManager({ suite, db: flaky });
+    const executor = await createBlockExecutor({ suite, chainId: CHAIN_ID, stateManager: state });
+    const error = await executor.getAccount(alice).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORAGE_ERROR', message: 'state read failed' });
+    failing = false;
+    expect((await executor.getAccount(alice))?.balance).toBe(7n);
+    await db.close();
+  });
 });

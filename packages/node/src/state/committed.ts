@@ -8,6 +8,13 @@ import { type EntryExpander, entryExpanderForSuite, LtHash } from './lthash.js';
 /** The one thing the state needs from the node's database: point reads of committed values. */
 export interface KeyValueReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * The same read without leaving the thread, where the store can (LevelDB can): a state read during
+   * execution is waited for anyway, and an asynchronous one costs a thread-pool round trip plus an
+   * event-loop turn each — measured on a restarted node replaying synced blocks with a cold cache,
+   * 0.6 – 1.2 ms per read against tens of microseconds done in place.
+   */
+  getSync?(key: Uint8Array): Uint8Array | undefined;
 }
 
 /** One key the block changed; `value` null means the key is deleted. */
@@ -155,7 +162,8 @@ export class CommittedState {
     const cached = this.cache.get(k);
     if (cached !== undefined) return cached;
     const epoch = this.epoch;
-    const stored = await readOrThrow(this.db, key);
+    const stored =
+      this.db.getSync !== undefined ? readSyncOrThrow(this.db, key) : await readOrThrow(this.db, key);
     // Plain Uint8Array views (no copy): LevelDB hands out Buffers, callers get bytes.
     const value =
       stored === undefined || stored.length === 0
@@ -191,6 +199,14 @@ export class CommittedState {
   clearCache(): void {
     this.cache.clear();
     this.epoch++;
+  }
+}
+
+function readSyncOrThrow(db: KeyValueReader, key: Uint8Array): Uint8Array | undefined {
+  try {
+    return db.getSync?.(key);
+  } catch (cause) {
+    throw new WeftError('STORAGE_ERROR', 'state read failed', { cause });
   }
 }
 

@@ -88,6 +88,10 @@ export class ChainStore implements KeyValueReader {
     return (await this.db.get(k)) ?? undefined;
   }
 
+  getSync(k: Uint8Array): Uint8Array | undefined {
+    return this.db.getSync(k) ?? undefined;
+  }
+
   async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return (await this.db.getMany(keys)).map((v) => v ?? undefined);
   }
