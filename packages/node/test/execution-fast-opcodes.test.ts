@@ -2,10 +2,13 @@ import { createEVM, type EVM } from '@ethereumjs/evm';
 import { SimpleStateManager } from '@ethereumjs/statemanager';
 import { Account, createZeroAddress } from '@ethereumjs/util';
 import { bytesToHex } from '@weft/crypto/bytes';
+import { getSuite } from '@weft/crypto/suites';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createChainCommon } from '../src/execution/evm-config.js';
 import { fastOpcodes } from '../src/execution/fast-opcodes.js';
+import { createFlatStateManager } from '../src/state/flat-state-manager.js';
+import { MemoryDb } from './fixtures/harness.js';
 
 /**
  * Differential test of weft's MSTORE / MLOAD / KECCAK256 / SLOAD (a performance change) against
@@ -89,6 +92,17 @@ async function resetState(evm: EVM): Promise<void> {
   evm.journal.cleanJournal();
 }
 
+/** The test store, answering reads in place as well (as classic-level's `getSync`). */
+class SyncMemoryDb extends MemoryDb {
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    return this.map.get(bytesToHex(key));
+  }
+}
+
+function word(value: bigint): Uint8Array {
+  return Uint8Array.from(push(value).slice(1));
+}
+
 describe('fast memory opcodes', () => {
   let reference: EVM;
   let fast: EVM;
@@ -136,6 +150,55 @@ describe('fast memory opcodes', () => {
     expect(word(1)).toBe(`${'00'.repeat(31)}01`);
     // keccak256("") (the empty-code hash of the Yellow Paper).
     expect(word(2)).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+  });
+
+  it('loads from the weft state without waiting, with the library values and gas', async () => {
+    // Committed slots of the zero address (the code's account), in a store that answers in place as
+    // LevelDB does; programs then read them, overwrite them and read never-written slots.
+    const suite = getSuite('ecdsa');
+    const db = new SyncMemoryDb();
+    const setup = await createFlatStateManager({ suite, db });
+    await setup.putAccount(createZeroAddress(), new Account(1n));
+    for (const key of [0n, 1n, 2n ** 255n]) {
+      await setup.putStorage(createZeroAddress(), word(key), word(key + 7n));
+    }
+    const genesis = await setup.computeDiff();
+    db.write(genesis);
+    setup.applyCommitted(genesis);
+    let peeked = 0;
+    const run = async (fastOps: boolean, code: Uint8Array, gasLimit: bigint) => {
+      const state = setup.createView();
+      const peek = state.peekStorage.bind(state);
+      state.peekStorage = (address, slot) => {
+        const value = peek(address, slot);
+        if (value !== undefined && fastOps) peeked++;
+        return value;
+      };
+      const common = createChainCommon(CHAIN_ID);
+      const evm = await createEVM({
+        common,
+        stateManager: state,
+        ...(fastOps ? { customOpcodes: fastOpcodes(common) } : {}),
+      });
+      const result = await evm.runCode({ code, gasLimit });
+      return {
+        error: result.exceptionError?.error ?? null,
+        gas: result.executionGasUsed,
+        output: bytesToHex(result.returnValue),
+      };
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(arbOp, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom(30_000n, 1_000_000n),
+        async (ops, gasLimit) => {
+          const code = assemble(ops);
+          expect(await run(true, code, gasLimit)).toEqual(await run(false, code, gasLimit));
+        },
+      ),
+      { numRuns: 100 },
+    );
+    expect(peeked).toBeGreaterThan(50);
   });
 
   it('fails like the library on a stack underflow', async () => {

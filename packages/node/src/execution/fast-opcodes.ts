@@ -9,13 +9,14 @@ import { markSynchronousGas } from './synchronous-steps.js';
  * hex strings and pads with array spreads; for MSTORE, MLOAD, KECCAK256 and SLOAD that is ~5-8% of an
  * ERC-20 transfer's CPU and ~9% of its allocations (measured). Semantics are the Yellow Paper's
  * (§H.2, the 0x20 and 0x50s), exactly as the library's own handlers implement them:
- * - the gas (base fee and the library's own dynamic gas handler: memory expansion, word cost) is
- *   untouched — each replacement reuses the handler of the opcode it replaces;
+ * - the gas (base fee; memory expansion, word cost, EIP-2929 access) is the library's, computed by
+ *   synchronous copies of its dynamic gas handlers;
  * - MSTORE writes the word big-endian at `offset` (memory already expanded by the gas handler);
  * - MLOAD pushes the big-endian word at `offset`;
  * - KECCAK256 pushes keccak256(memory[offset, offset + length)) read as a big-endian word;
- * - SLOAD pushes the account's storage value at the 32-byte big-endian key (through the
- *   interpreter's own `storageLoad`, so EIP-2929/EIP-7928 bookkeeping is unchanged).
+ * - SLOAD pushes the account's storage value at the 32-byte big-endian key: from the state without
+ *   waiting where it can tell (`peekStorage`), else through the interpreter's own `storageLoad`; its
+ *   gas is the library's EIP-2929 rule, synchronous (both so that SLOAD is a synchronous step).
  * SSTORE is left alone: its handler also does EIP-8037 state-gas accounting.
  * packages/node/test/execution-fast-opcodes.test.ts runs random programs on both and compares.
  */
@@ -98,13 +99,39 @@ function keccak256Opcode(runState: RunState, common: Common): void {
   runState.stack.push(wordFromBytes(hash(data)));
 }
 
-async function sload(runState: RunState): Promise<void> {
-  const key = runState.stack.pop();
-  const value = await runState.interpreter.storageLoad(wordToBytes(key));
+/** A state that can answer some storage reads without waiting (weft's FlatStateManager). */
+interface PeekableStorage {
+  peekStorage(address: RunState['env']['address'], slot: Uint8Array): Uint8Array | undefined;
+}
+
+function canPeekStorage(state: unknown): state is PeekableStorage {
+  return typeof (state as Partial<PeekableStorage>).peekStorage === 'function';
+}
+
+function pushStorageValue(runState: RunState, value: Uint8Array): void {
   if (value.length > 32) {
     throw new WeftError('EXECUTION_ERROR', 'the state returned a storage value longer than 32 bytes');
   }
   runState.stack.push(value.length === 0 ? 0n : shortBytesToWord(value));
+}
+
+/**
+ * A plain function, not `async`: when the state knows the value without waiting (nearly always — the
+ * slot was read or written earlier in the block, or LevelDB answers in place) the step completes
+ * synchronously; otherwise it returns the promise of the interpreter's own `storageLoad`, which the
+ * step loop waits for. Under EIP-7928 every read goes through `storageLoad`, which records it.
+ */
+function sload(runState: RunState, common: Common): Promise<void> | undefined {
+  const key = wordToBytes(runState.stack.pop());
+  const state = runState.stateManager;
+  if (!common.isActivatedEIP(7928) && canPeekStorage(state)) {
+    const value = state.peekStorage(runState.env.address, key);
+    if (value !== undefined) {
+      pushStorageValue(runState, value);
+      return undefined;
+    }
+  }
+  return runState.interpreter.storageLoad(key).then((value) => pushStorageValue(runState, value));
 }
 
 /**
@@ -136,6 +163,19 @@ const memoryWordGas = markSynchronousGas(function memoryWordGas(
 ) {
   return gas + memoryExpansionGas(runState, runState.stack.peek(1)[0] as bigint, 32n, common);
 });
+// The library's SLOAD gas (EIP-2929: cold 2100 the first time a frame's transaction touches the slot,
+// warm 100 after, the slot warmed in the journal), synchronous. Only where the stateless EIPs
+// 6800/7864 (which charge code-chunk access instead) are off; `fastOpcodes` keeps the library's there.
+const sloadGas = markSynchronousGas(function sloadGas(runState: RunState, gas: bigint, common: Common) {
+  if (!common.isActivatedEIP(2929)) return gas;
+  const key = wordToBytes(runState.stack.peek()[0] as bigint);
+  const address = runState.interpreter.getAddress().bytes;
+  const journal = runState.interpreter.journal;
+  if (journal.isWarmedStorage(address, key)) return gas + common.param('warmstoragereadGas');
+  journal.addWarmedStorage(address, key);
+  return gas + common.param('coldsloadGas');
+});
+
 const keccak256Gas = markSynchronousGas(function keccak256Gas(
   runState: RunState,
   gas: bigint,
@@ -182,6 +222,11 @@ export function fastOpcodes(common: Common): CustomOpcode[] {
     replace(MSTORE, 'MSTORE', mstore, memoryWordGas),
     replace(MLOAD, 'MLOAD', mload, memoryWordGas),
     replace(KECCAK256, 'KECCAK256', keccak256Opcode as AddOpcode['logicFunction'], keccak256Gas),
-    replace(SLOAD, 'SLOAD', sload),
+    replace(
+      SLOAD,
+      'SLOAD',
+      sload as AddOpcode['logicFunction'],
+      common.isActivatedEIP(6800) || common.isActivatedEIP(7864) ? undefined : sloadGas,
+    ),
   ];
 }

@@ -158,18 +158,24 @@ export class CommittedState {
 
   /** The committed value of a key, or `ABSENT`. */
   async read(key: Uint8Array): Promise<Uint8Array> {
+    const known = this.readSync(key);
+    if (known !== undefined) return known;
+    const epoch = this.epoch;
+    const value = storedToValue(await readOrThrow(this.db, key));
+    if (epoch === this.epoch) this.cache.set(bytesToKeyString(key), value);
+    return value;
+  }
+
+  /**
+   * The committed value of a key (or `ABSENT`) when it can be had without waiting: cached, or read in
+   * place from a store that can (`getSync`); undefined otherwise (then `read` it).
+   */
+  readSync(key: Uint8Array): Uint8Array | undefined {
     const k = bytesToKeyString(key);
     const cached = this.cache.get(k);
-    if (cached !== undefined) return cached;
-    const epoch = this.epoch;
-    const stored =
-      this.db.getSync !== undefined ? readSyncOrThrow(this.db, key) : await readOrThrow(this.db, key);
-    // Plain Uint8Array views (no copy): LevelDB hands out Buffers, callers get bytes.
-    const value =
-      stored === undefined || stored.length === 0
-        ? ABSENT
-        : new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
-    if (epoch === this.epoch) this.cache.set(k, value);
+    if (cached !== undefined || this.db.getSync === undefined) return cached;
+    const value = storedToValue(readSyncOrThrow(this.db, key));
+    this.cache.set(k, value);
     return value;
   }
 
@@ -200,6 +206,13 @@ export class CommittedState {
     this.cache.clear();
     this.epoch++;
   }
+}
+
+/** Plain Uint8Array views (no copy): LevelDB hands out Buffers, callers get bytes. */
+function storedToValue(stored: Uint8Array | undefined): Uint8Array {
+  return stored === undefined || stored.length === 0
+    ? ABSENT
+    : new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
 }
 
 function readSyncOrThrow(db: KeyValueReader, key: Uint8Array): Uint8Array | undefined {

@@ -220,10 +220,21 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private async committedHeader(key: string, address: Uint8Array): Promise<StorageHeader> {
+    const known = this.committedHeaderSync(key, address);
+    if (known !== undefined) return known;
+    return this.rememberHeader(key, await this.committed.read(storageHeaderKey(address)));
+  }
+
+  /** The committed storage header when it can be had without waiting (see CommittedState.readSync). */
+  private committedHeaderSync(key: string, address: Uint8Array): StorageHeader | undefined {
     this.refreshIfCommittedMoved();
     const known = this.committedHeaders.get(key);
     if (known !== undefined) return known;
-    const raw = await this.committed.read(storageHeaderKey(address));
+    const raw = this.committed.readSync(storageHeaderKey(address));
+    return raw === undefined ? undefined : this.rememberHeader(key, raw);
+  }
+
+  private rememberHeader(key: string, raw: Uint8Array): StorageHeader {
     const header = raw === ABSENT ? NO_STORAGE : decodeStorageHeader(raw);
     this.committedHeaders.set(key, header);
     return header;
@@ -234,6 +245,13 @@ export class FlatStateManager implements StateManagerInterface {
     // An account whose storage LtHash is empty has no slots: no need to ask the database.
     if (header.accumulator === null) return EMPTY;
     return this.committed.read(storageKey(address, header.incarnation, slot));
+  }
+
+  private committedSlotSync(key: string, address: Uint8Array, slot: Uint8Array): Uint8Array | undefined {
+    const header = this.committedHeaderSync(key, address);
+    if (header === undefined) return undefined;
+    if (header.accumulator === null) return EMPTY;
+    return this.committed.readSync(storageKey(address, header.incarnation, slot));
   }
 
   // ---------------------------------------------------------------- journal
@@ -357,14 +375,31 @@ export class FlatStateManager implements StateManagerInterface {
   // ---------------------------------------------------------------- storage
 
   async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
-    const value = await this.storageValue(address, slot);
+    return this.padded(
+      this.storageValueSync(address, slot) ??
+        (await this.committedSlot(bytesToKeyString(address.bytes), address.bytes, slot)),
+    );
+  }
+
+  /**
+   * What `getStorage` would return, when that is known without waiting (written in this block,
+   * cached, or read in place from LevelDB); undefined when only `getStorage` can tell. Lets the EVM's
+   * SLOAD run as a synchronous step (execution/fast-opcodes.ts).
+   */
+  peekStorage(address: Address, slot: Uint8Array): Uint8Array | undefined {
+    const value = this.storageValueSync(address, slot);
+    return value === undefined ? undefined : this.padded(value);
+  }
+
+  private padded(value: Uint8Array): Uint8Array {
     if (!this.paddedStorageValues || value.length === 0 || value.length === SLOT_BYTES) return value;
     const padded = new Uint8Array(SLOT_BYTES);
     padded.set(value, SLOT_BYTES - value.length);
     return padded;
   }
 
-  private async storageValue(address: Address, slot: Uint8Array): Promise<Uint8Array> {
+  /** The stored (trimmed) value of a slot if known without waiting; undefined: ask the committed state. */
+  private storageValueSync(address: Address, slot: Uint8Array): Uint8Array | undefined {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
     const key = bytesToKeyString(address.bytes);
     const overlay = this.storage.get(key);
@@ -373,7 +408,7 @@ export class FlatStateManager implements StateManagerInterface {
       if (value !== undefined) return value;
       if (overlay.cleared) return EMPTY;
     }
-    return this.committedSlot(key, address.bytes, slot);
+    return this.committedSlotSync(key, address.bytes, slot);
   }
 
   async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
