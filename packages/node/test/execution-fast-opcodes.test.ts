@@ -1,4 +1,4 @@
-import { createEVM, type EVM } from '@ethereumjs/evm';
+import { createEVM, type EVM, type ExecResult } from '@ethereumjs/evm';
 import { SimpleStateManager } from '@ethereumjs/statemanager';
 import { Account, createZeroAddress } from '@ethereumjs/util';
 import { bytesToHex } from '@weft/crypto/bytes';
@@ -92,6 +92,38 @@ async function resetState(evm: EVM): Promise<void> {
   evm.journal.cleanJournal();
 }
 
+interface Outcome {
+  readonly error: string | null;
+  readonly gas: bigint;
+  readonly output: string;
+}
+
+function outcomeOf(result: ExecResult): Outcome {
+  return {
+    error: result.exceptionError?.error ?? null,
+    gas: result.executionGasUsed,
+    output: bytesToHex(result.returnValue),
+  };
+}
+
+/** Random programs (with a tight and a loose gas limit) end the same with weft's opcodes as without. */
+async function expectSameOnRandomPrograms(
+  run: (fastOps: boolean, code: Uint8Array, gasLimit: bigint) => Promise<Outcome>,
+  numRuns: number,
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(arbOp, { minLength: 1, maxLength: 12 }),
+      fc.constantFrom(30_000n, 1_000_000n),
+      async (ops, gasLimit) => {
+        const code = assemble(ops);
+        expect(await run(true, code, gasLimit)).toEqual(await run(false, code, gasLimit));
+      },
+    ),
+    { numRuns },
+  );
+}
+
 /** The test store, answering reads in place as well (as classic-level's `getSync`). */
 class SyncMemoryDb extends MemoryDb {
   getSync(key: Uint8Array): Uint8Array | undefined {
@@ -112,27 +144,15 @@ describe('fast memory opcodes', () => {
     fast = await evmWith(true);
   });
 
-  async function outcome(evm: EVM, code: Uint8Array, gasLimit: bigint) {
+  async function outcome(evm: EVM, code: Uint8Array, gasLimit: bigint): Promise<Outcome> {
     await resetState(evm);
-    const result = await evm.runCode({ code, gasLimit });
-    return {
-      error: result.exceptionError?.error ?? null,
-      gas: result.executionGasUsed,
-      output: bytesToHex(result.returnValue),
-    };
+    return outcomeOf(await evm.runCode({ code, gasLimit }));
   }
 
   it('behaves exactly like the library on random programs (memory, gas, failures)', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(arbOp, { minLength: 1, maxLength: 12 }),
-        fc.constantFrom(30_000n, 1_000_000n),
-        async (ops, gasLimit) => {
-          const code = assemble(ops);
-          expect(await outcome(fast, code, gasLimit)).toEqual(await outcome(reference, code, gasLimit));
-        },
-      ),
-      { numRuns: 300 },
+    await expectSameOnRandomPrograms(
+      (fastOps, code, gasLimit) => outcome(fastOps ? fast : reference, code, gasLimit),
+      300,
     );
   });
 
@@ -180,24 +200,9 @@ describe('fast memory opcodes', () => {
         stateManager: state,
         ...(fastOps ? { customOpcodes: fastOpcodes(common) } : {}),
       });
-      const result = await evm.runCode({ code, gasLimit });
-      return {
-        error: result.exceptionError?.error ?? null,
-        gas: result.executionGasUsed,
-        output: bytesToHex(result.returnValue),
-      };
+      return outcomeOf(await evm.runCode({ code, gasLimit }));
     };
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(arbOp, { minLength: 1, maxLength: 12 }),
-        fc.constantFrom(30_000n, 1_000_000n),
-        async (ops, gasLimit) => {
-          const code = assemble(ops);
-          expect(await run(true, code, gasLimit)).toEqual(await run(false, code, gasLimit));
-        },
-      ),
-      { numRuns: 100 },
-    );
+    await expectSameOnRandomPrograms(run, 100);
     expect(peeked).toBeGreaterThan(50);
   });
 
