@@ -20,3 +20,15 @@ export async function evmInterpreterPrototype(): Promise<Record<string | symbol,
   };
   return module.Interpreter?.prototype;
 }
+
+/**
+ * A speed-up's installer run at most once per process: later calls share the first one's answer, and
+ * anything that goes wrong while installing means "not installed" (the library's own code then runs).
+ */
+export function installOnce(install: () => Promise<boolean>): () => Promise<boolean> {
+  let installation: Promise<boolean> | undefined;
+  return () => {
+    installation ??= install().catch(() => false);
+    return installation;
+  };
+}

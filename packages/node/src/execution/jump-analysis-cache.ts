@@ -1,5 +1,5 @@
 import { isStateOwnedCode } from '../state/flat-state-manager.js';
-import { evmInterpreterPrototype } from './evm-internals.js';
+import { evmInterpreterPrototype, installOnce } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 analyses a contract's code at the start of EVERY call frame that jumps: a pass
@@ -36,39 +36,29 @@ interface Memo {
 const memos = new WeakMap<Uint8Array, Memo>();
 const INSTALLED = Symbol.for('weft.jumpAnalysisCache');
 
-let installation: Promise<boolean> | undefined;
-
 /** Installs the memo once per process; resolves true when it is active. */
-export function installJumpAnalysisCache(): Promise<boolean> {
-  installation ??= install();
-  return installation;
-}
+export const installJumpAnalysisCache: () => Promise<boolean> = installOnce(install);
 
 async function install(): Promise<boolean> {
-  try {
-    const prototype = await evmInterpreterPrototype();
-    if (prototype === undefined) return false;
-    if (prototype[INSTALLED] === true) return true;
-    const original = prototype._getValidJumpDestinations;
-    if (typeof original !== 'function' || typeof prototype.lookupOpInfo !== 'function') return false;
-    const analyse = original as JumpAnalysis;
-    prototype._getValidJumpDestinations = function memoisedJumpAnalysis(
-      this: InterpreterInternals,
-      code: Uint8Array,
-    ): unknown {
-      if (!isStateOwnedCode(code)) return analyse.call(this, code);
-      const opcodeMap = this._evm._opcodeMap;
-      const eip8024 = this.common.isActivatedEIP(8024);
-      const memo = memos.get(code);
-      if (memo !== undefined && memo.opcodeMap === opcodeMap && memo.eip8024 === eip8024)
-        return memo.analysis;
-      const analysis = analyse.call(this, code);
-      memos.set(code, { opcodeMap, eip8024, analysis });
-      return analysis;
-    };
-    prototype[INSTALLED] = true;
-    return true;
-  } catch {
-    return false;
-  }
+  const prototype = await evmInterpreterPrototype();
+  if (prototype === undefined) return false;
+  if (prototype[INSTALLED] === true) return true;
+  const original = prototype._getValidJumpDestinations;
+  if (typeof original !== 'function' || typeof prototype.lookupOpInfo !== 'function') return false;
+  const analyse = original as JumpAnalysis;
+  prototype._getValidJumpDestinations = function memoisedJumpAnalysis(
+    this: InterpreterInternals,
+    code: Uint8Array,
+  ): unknown {
+    if (!isStateOwnedCode(code)) return analyse.call(this, code);
+    const opcodeMap = this._evm._opcodeMap;
+    const eip8024 = this.common.isActivatedEIP(8024);
+    const memo = memos.get(code);
+    if (memo !== undefined && memo.opcodeMap === opcodeMap && memo.eip8024 === eip8024) return memo.analysis;
+    const analysis = analyse.call(this, code);
+    memos.set(code, { opcodeMap, eip8024, analysis });
+    return analysis;
+  };
+  prototype[INSTALLED] = true;
+  return true;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EVM, EVMError } from '@ethereumjs/evm';
 import { Account, createZeroAddress } from '@ethereumjs/util';
-import { importEvmInternalModule } from './evm-internals.js';
+import { importEvmInternalModule, installOnce } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 ends every call frame (`EVM.runInterpreter`) by building its result with
@@ -166,7 +166,6 @@ function leanRunInterpreter(Interpreter: InterpreterClass, libraryMethod: RunInt
   };
 }
 
-let installation: Promise<boolean> | undefined;
 let enabled = true;
 
 /** Turns the lean frame result off (the library's own method runs) or back on: for comparisons. */
@@ -175,30 +174,23 @@ export function setLeanFramesEnabled(on: boolean): void {
 }
 
 /** Installs the lean `runInterpreter` once per process; resolves true when it is active. */
-export function installLeanFrames(): Promise<boolean> {
-  installation ??= install();
-  return installation;
-}
+export const installLeanFrames: () => Promise<boolean> = installOnce(install);
 
 async function install(): Promise<boolean> {
-  try {
-    const prototype = EVM.prototype as unknown as Record<string | symbol, unknown>;
-    if (prototype[INSTALLED] === true) return true;
-    const libraryMethod = prototype.runInterpreter;
-    if (typeof libraryMethod !== 'function') return false;
-    const fingerprint = createHash('sha256').update(libraryMethod.toString()).digest('hex');
-    if (fingerprint !== LIBRARY_RUN_INTERPRETER_SHA256) return false;
-    const { Interpreter } = (await importEvmInternalModule('interpreter.js')) as {
-      Interpreter?: InterpreterClass;
-    };
-    if (typeof Interpreter !== 'function') return false;
-    const lean = leanRunInterpreter(Interpreter, libraryMethod as RunInterpreter);
-    prototype.runInterpreter = function runInterpreter(this: EvmInternals, message: Message, opts?: object) {
-      return (enabled ? lean : (libraryMethod as RunInterpreter)).call(this, message, opts);
-    };
-    prototype[INSTALLED] = true;
-    return true;
-  } catch {
-    return false;
-  }
+  const prototype = EVM.prototype as unknown as Record<string | symbol, unknown>;
+  if (prototype[INSTALLED] === true) return true;
+  const libraryMethod = prototype.runInterpreter;
+  if (typeof libraryMethod !== 'function') return false;
+  const fingerprint = createHash('sha256').update(libraryMethod.toString()).digest('hex');
+  if (fingerprint !== LIBRARY_RUN_INTERPRETER_SHA256) return false;
+  const { Interpreter } = (await importEvmInternalModule('interpreter.js')) as {
+    Interpreter?: InterpreterClass;
+  };
+  if (typeof Interpreter !== 'function') return false;
+  const lean = leanRunInterpreter(Interpreter, libraryMethod as RunInterpreter);
+  prototype.runInterpreter = function runInterpreter(this: EvmInternals, message: Message, opts?: object) {
+    return (enabled ? lean : (libraryMethod as RunInterpreter)).call(this, message, opts);
+  };
+  prototype[INSTALLED] = true;
+  return true;
 }

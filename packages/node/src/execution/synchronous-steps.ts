@@ -1,5 +1,5 @@
 import { EVMError } from '@ethereumjs/evm';
-import { evmInterpreterPrototype } from './evm-internals.js';
+import { evmInterpreterPrototype, installOnce } from './evm-internals.js';
 
 /**
  * @ethereumjs/evm 10 runs every opcode as an `async` step (`await this.runStep(op)`), so each of the
@@ -205,7 +205,6 @@ async function runWithSynchronousSteps(
   return { runState, exceptionError: err };
 }
 
-let installation: Promise<boolean> | undefined;
 let enabled = true;
 
 /** Turns the synchronous loop off (the library's own loop runs) or back on: for comparisons in tests and benchmarks. */
@@ -214,31 +213,24 @@ export function setSynchronousStepsEnabled(on: boolean): void {
 }
 
 /** Installs the synchronous-step loop once per process; resolves true when it is active. */
-export function installSynchronousSteps(): Promise<boolean> {
-  installation ??= install();
-  return installation;
-}
+export const installSynchronousSteps: () => Promise<boolean> = installOnce(install);
 
 async function install(): Promise<boolean> {
-  try {
-    const prototype = await evmInterpreterPrototype();
-    if (prototype === undefined) return false;
-    if (prototype[INSTALLED] === true) return true;
-    const libraryRun = prototype.run;
-    if (
-      typeof libraryRun !== 'function' ||
-      typeof prototype.runStep !== 'function' ||
-      typeof prototype.useGas !== 'function' ||
-      typeof prototype.lookupOpInfo !== 'function' ||
-      typeof prototype._getValidJumpDestinations !== 'function'
-    )
-      return false;
-    prototype.run = function run(this: InterpreterInternals, code: Uint8Array, opts: { pc?: number } = {}) {
-      return runWithSynchronousSteps.call(this, libraryRun as Run, code, opts);
-    };
-    prototype[INSTALLED] = true;
-    return true;
-  } catch {
+  const prototype = await evmInterpreterPrototype();
+  if (prototype === undefined) return false;
+  if (prototype[INSTALLED] === true) return true;
+  const libraryRun = prototype.run;
+  if (
+    typeof libraryRun !== 'function' ||
+    typeof prototype.runStep !== 'function' ||
+    typeof prototype.useGas !== 'function' ||
+    typeof prototype.lookupOpInfo !== 'function' ||
+    typeof prototype._getValidJumpDestinations !== 'function'
+  )
     return false;
-  }
+  prototype.run = function run(this: InterpreterInternals, code: Uint8Array, opts: { pc?: number } = {}) {
+    return runWithSynchronousSteps.call(this, libraryRun as Run, code, opts);
+  };
+  prototype[INSTALLED] = true;
+  return true;
 }
