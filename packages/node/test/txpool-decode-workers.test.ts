@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SETTINGS } from '@weft/core/genesis';
+import { rlpBytes, rlpDecode, rlpEncode, rlpList, uintToRlp } from '@weft/core/rlp';
 import {
   decodeTransaction,
   signLegacyTx,
@@ -8,7 +9,7 @@ import {
   type Transaction,
   type UnsignedLegacyTx,
 } from '@weft/core/tx';
-import { bytesToHex } from '@weft/crypto/bytes';
+import { bytesToBigint, bytesToHex } from '@weft/crypto/bytes';
 import { isWeftError } from '@weft/crypto/errors';
 import type { CryptoSuite } from '@weft/crypto/suite';
 import { getSuite } from '@weft/crypto/suites';
@@ -49,6 +50,14 @@ function legacy(
     },
     key,
   );
+}
+
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+function withHighS(raw: Uint8Array): Uint8Array {
+  const fields = rlpList(rlpDecode(raw, 'test transaction'), 'test transaction', 9);
+  const s = bytesToBigint(rlpBytes(fields[8], 's'));
+  return rlpEncode([...fields.slice(0, 8), uintToRlp(SECP256K1_N - s)] as Uint8Array[]);
 }
 
 function native(suite: CryptoSuite, key: Uint8Array, nonce: bigint): Uint8Array {
@@ -211,9 +220,10 @@ describe('TxPool.prefetch', () => {
     // A flipped bit in r: recovery then fails or yields some other sender, depending on the key.
     const tampered = legacy(ecdsa, key, 4n);
     tampered[tampered.length - 40] = (tampered[tampered.length - 40] as number) ^ 0x01;
-    // s above n/2 (EIP-2): always refused.
-    const highS = legacy(ecdsa, key, 8n);
-    highS.fill(0xff, highS.length - 32);
+    // The same signature with s replaced by n - s: valid ECDSA, but above n/2, which EIP-2 refuses.
+    // (Re-encoded, not patched in place: s is sometimes 31 bytes, and a fixed-offset patch then broke
+    // the RLP instead — about one run in 256 failed for that.)
+    const highS = withHighS(legacy(ecdsa, key, 8n));
     const lowGas = legacy(ecdsa, key, 6n, { gasLimit: 20_000n });
     // A duplicate inside the batch, garbage, and a transaction the batch repeats after admitting it.
     const batch = [
@@ -281,8 +291,7 @@ describe('TxPool.decodeOffThread (block sync)', () => {
   it('decodes a block’s transactions as inline decoding does, leaving out what fails or is too large', async () => {
     const key = ecdsa.generateKeyPair().privateKey;
     const good = [0n, 1n, 2n].map((n) => legacy(ecdsa, key, n));
-    const highS = legacy(ecdsa, key, 8n);
-    highS.fill(0xff, highS.length - 32);
+    const highS = withHighS(legacy(ecdsa, key, 8n));
     const tooLarge = legacy(ecdsa, key, 3n, { data: new Uint8Array(DEFAULT_SETTINGS.maxTxBytes) });
     const pool = poolFor(ecdsa, workers);
     const decoded = await pool.decodeOffThread([...good, highS, Uint8Array.of(1, 2, 3), tooLarge]);
