@@ -1,14 +1,15 @@
-import type { Common } from '@ethereumjs/common';
-import { type EVMOpts, getOpcodesForHF, paramsEVM } from '@ethereumjs/evm';
+import { type Common, Hardfork } from '@ethereumjs/common';
+import { EVMError, type EVMOpts, getOpcodesForHF, paramsEVM } from '@ethereumjs/evm';
 import { WeftError } from '@weft/crypto/errors';
 import { markSynchronousGas } from './synchronous-steps.js';
 
 /**
- * Allocation-light versions of four opcodes, given to @ethereumjs/evm through its public
- * `customOpcodes` option. The library converts every 256-bit word between bigint and bytes through
- * hex strings and pads with array spreads; for MSTORE, MLOAD, KECCAK256 and SLOAD that is ~5-8% of an
- * ERC-20 transfer's CPU and ~9% of its allocations (measured). Semantics are the Yellow Paper's
- * (§H.2, the 0x20 and 0x50s), exactly as the library's own handlers implement them:
+ * Allocation-light, synchronous versions of the opcodes an ERC-20 transfer spends most on, given to
+ * @ethereumjs/evm through its public `customOpcodes` option. The library converts every 256-bit word
+ * between bigint and bytes through hex strings and pads with array spreads; for MSTORE, MLOAD,
+ * KECCAK256 and SLOAD that is ~5-8% of an ERC-20 transfer's CPU and ~9% of its allocations (measured);
+ * and its gas handlers are `async`, so each such step waits a microtask (synchronous-steps.ts).
+ * Semantics are the Yellow Paper's (§H.2), exactly as the library's own handlers implement them:
  * - the gas (base fee; memory expansion, word cost, EIP-2929 access) is the library's, computed by
  *   synchronous copies of its dynamic gas handlers;
  * - MSTORE writes the word big-endian at `offset` (memory already expanded by the gas handler);
@@ -17,7 +18,12 @@ import { markSynchronousGas } from './synchronous-steps.js';
  * - SLOAD pushes the account's storage value at the 32-byte big-endian key: from the state without
  *   waiting where it can tell (`peekStorage`), else through the interpreter's own `storageLoad`; its
  *   gas is the library's EIP-2929 rule, synchronous (both so that SLOAD is a synchronous step).
- * SSTORE is left alone: its handler also does EIP-8037 state-gas accounting.
+ * - SSTORE stores the word at the key and charges EIP-2200 net gas metering with EIP-2929's warm/cold
+ *   prices and EIP-3529's refunds (the hardfork's parameters), from the slot's current and original
+ *   values read without waiting where the state can; otherwise the library's handlers run. Only where
+ *   the experimental EIPs that change SSTORE (7928 access lists, 8037/8038 state gas) are off.
+ * - RETURN, REVERT and LOG0-LOG4 keep the library's logic; only their gas (memory expansion, and for
+ *   LOG the topic and data gas) is computed synchronously, so that they too are synchronous steps.
  * packages/node/test/execution-fast-opcodes.test.ts runs random programs on both and compares.
  */
 
@@ -29,6 +35,11 @@ const MSTORE = 0x52;
 const MLOAD = 0x51;
 const KECCAK256 = 0x20;
 const SLOAD = 0x54;
+const SSTORE = 0x55;
+const LOG0 = 0xa0;
+const LOG4 = 0xa4;
+const RETURN = 0xf3;
+const REVERT = 0xfd;
 
 // Scratch space: handlers run one at a time and copy out of these before returning.
 const scratch = new Uint8Array(32);
@@ -59,6 +70,14 @@ function wordToBytes(word: bigint): Uint8Array {
   view.setBigUint64(16, (word >> 64n) & MASK_64);
   view.setBigUint64(24, word & MASK_64);
   return out;
+}
+
+/** The shortest big-endian encoding of a word (empty for zero), as the library hands SSTORE values on. */
+function wordToMinimalBytes(word: bigint): Uint8Array {
+  const bytes = wordToBytes(word);
+  let first = 0;
+  while (first < 32 && bytes[first] === 0) first++;
+  return bytes.subarray(first);
 }
 
 /** A big-endian unsigned integer of at most 32 bytes (a storage value) as a word. */
@@ -99,20 +118,44 @@ function keccak256Opcode(runState: RunState, common: Common): void {
   runState.stack.push(wordFromBytes(hash(data)));
 }
 
+type Address = RunState['env']['address'];
+
 /** A state that can answer some storage reads without waiting (weft's FlatStateManager). */
 interface PeekableStorage {
-  peekStorage(address: RunState['env']['address'], slot: Uint8Array): Uint8Array | undefined;
+  peekStorage(address: Address, slot: Uint8Array): Uint8Array | undefined;
 }
 
 function canPeekStorage(state: unknown): state is PeekableStorage {
   return typeof (state as Partial<PeekableStorage>).peekStorage === 'function';
 }
 
-function pushStorageValue(runState: RunState, value: Uint8Array): void {
+/** A state that can also write storage and read the original values without waiting (SSTORE). */
+interface WritableNowStorage extends PeekableStorage {
+  peekOriginalStorage(address: Address, slot: Uint8Array): Uint8Array | undefined;
+  peekAccount(address: Address): RunState['env']['contract'] | undefined;
+  putStorageNow(address: Address, slot: Uint8Array, value: Uint8Array): void;
+}
+
+function canWriteStorageNow(state: unknown): state is WritableNowStorage {
+  const candidate = state as Partial<WritableNowStorage>;
+  return (
+    canPeekStorage(state) &&
+    typeof candidate.peekOriginalStorage === 'function' &&
+    typeof candidate.peekAccount === 'function' &&
+    typeof candidate.putStorageNow === 'function'
+  );
+}
+
+/** A storage value (empty for zero, else at most 32 big-endian bytes) as a word. */
+function storageWord(value: Uint8Array): bigint {
   if (value.length > 32) {
     throw new WeftError('EXECUTION_ERROR', 'the state returned a storage value longer than 32 bytes');
   }
-  runState.stack.push(value.length === 0 ? 0n : shortBytesToWord(value));
+  return value.length === 0 ? 0n : shortBytesToWord(value);
+}
+
+function pushStorageValue(runState: RunState, value: Uint8Array): void {
+  runState.stack.push(storageWord(value));
 }
 
 /**
@@ -132,6 +175,113 @@ function sload(runState: RunState, common: Common): Promise<void> | undefined {
     }
   }
   return runState.interpreter.storageLoad(key).then((value) => pushStorageValue(runState, value));
+}
+
+/**
+ * SSTORE's effect, as the interpreter's `storageStore`: the value (shortest encoding) written to the
+ * frame's account, then the frame's account re-read into `env.contract`.
+ * Synchronous when the state allows (weft's FlatStateManager, account known), else the step waits.
+ */
+function sstore(runState: RunState): Promise<void> | undefined {
+  const key = wordToBytes(runState.stack.pop());
+  const value = wordToMinimalBytes(runState.stack.pop());
+  const state = runState.stateManager;
+  if (!canWriteStorageNow(state)) return runState.interpreter.storageStore(key, value);
+  const address = runState.env.address;
+  state.putStorageNow(address, key, value);
+  const account = state.peekAccount(address);
+  if (account !== undefined) {
+    runState.env.contract = account;
+    return undefined;
+  }
+  return state.getAccount(address).then((read) => {
+    if (read === undefined) {
+      throw new WeftError('EXECUTION_ERROR', 'could not read the account whose storage SSTORE wrote');
+    }
+    runState.env.contract = read;
+  });
+}
+
+/**
+ * SSTORE gas: EIP-2200 net gas metering (the sentry: fail when no more than the call stipend is
+ * left; no-op, fresh write of a clean slot, dirty write; refunds for clearing and for restoring the
+ * original value), with EIP-2929's prices (a no-op and a restore priced as a warm read when the slot
+ * is warm; a cold slot costs the cold read on top, and is warmed) and EIP-3529's refund amounts (the
+ * hardfork's `sstore*` parameters). The order of checks and refunds is the library's. When the state
+ * cannot give the current and original values without waiting, the library's own handler runs.
+ */
+function sstoreGasWith(libraryGas: NonNullable<AddOpcode['gasFunction']>) {
+  return markSynchronousGas(function sstoreGas(
+    runState: RunState,
+    gas: bigint,
+    common: Common,
+  ): bigint | Promise<bigint> {
+    const state = runState.stateManager;
+    if (!canWriteStorageNow(state)) return libraryGas(runState, gas, common);
+    const interpreter = runState.interpreter;
+    if (interpreter.isStatic()) throw new EVMError(EVMError.errorMessages.STATIC_STATE_CHANGE);
+    const [keyWord, value] = runState.stack.peek(2) as [bigint, bigint];
+    const key = wordToBytes(keyWord);
+    const address = runState.env.address;
+    const currentBytes = state.peekStorage(address, key);
+    const originalBytes = currentBytes === undefined ? undefined : state.peekOriginalStorage(address, key);
+    if (currentBytes === undefined || originalBytes === undefined) return libraryGas(runState, gas, common);
+    const current = storageWord(currentBytes);
+    const original = storageWord(originalBytes);
+
+    if (interpreter.getGasLeft() <= common.param('sstoreSentryEIP2200Gas')) {
+      throw new EVMError(EVMError.errorMessages.OUT_OF_GAS);
+    }
+    const journal = interpreter.journal;
+    const warm = journal.isWarmedStorage(address.bytes, key);
+    const warmRead = common.param('warmstoragereadGas');
+    const clearRefund = common.param('sstoreClearRefundEIP2200Gas');
+    let cost: bigint;
+    if (current === value) {
+      cost = warm ? warmRead : common.param('sstoreNoopEIP2200Gas');
+    } else if (original === current) {
+      if (original === 0n) {
+        cost = common.param('sstoreInitEIP2200Gas');
+      } else {
+        if (value === 0n) interpreter.refundGas(clearRefund, 'EIP-2200 -> sstoreClearRefundEIP2200');
+        cost = common.param('sstoreCleanEIP2200Gas');
+      }
+    } else {
+      if (original !== 0n) {
+        if (current === 0n) interpreter.subRefund(clearRefund, 'EIP-2200 -> sstoreClearRefundEIP2200');
+        else if (value === 0n) interpreter.refundGas(clearRefund, 'EIP-2200 -> sstoreClearRefundEIP2200');
+      }
+      if (original === value) {
+        if (original === 0n) {
+          const refund = warm
+            ? common.param('sstoreInitEIP2200Gas') - warmRead
+            : common.param('sstoreInitRefundEIP2200Gas');
+          interpreter.refundGas(refund, 'EIP-2200 -> initRefund');
+        } else {
+          const refund = warm
+            ? common.param('sstoreResetGas') - common.param('coldsloadGas') - warmRead
+            : common.param('sstoreCleanRefundEIP2200Gas');
+          interpreter.refundGas(refund, 'EIP-2200 -> cleanRefund');
+        }
+      }
+      cost = common.param('sstoreDirtyEIP2200Gas');
+    }
+    // EIP-2929 after the EIP-2200 rules (whose sentry must see the gas before the cold surcharge).
+    if (!warm) {
+      journal.addWarmedStorage(address.bytes, key);
+      cost += common.param('coldsloadGas');
+    }
+    return gas + cost;
+  });
+}
+
+/** Whether this hardfork's SSTORE is the one `sstoreGasWith` implements. */
+function isPlainSstore(common: Common): boolean {
+  return (
+    common.gteHardfork(Hardfork.Berlin) &&
+    common.isActivatedEIP(2929) &&
+    ![6800, 7864, 7928, 8037, 8038].some((eip) => common.isActivatedEIP(eip))
+  );
 }
 
 /**
@@ -176,6 +326,27 @@ const sloadGas = markSynchronousGas(function sloadGas(runState: RunState, gas: b
   return gas + common.param('coldsloadGas');
 });
 
+// The library's RETURN/REVERT gas (memory expansion of the returned range), synchronous.
+const returnGas = markSynchronousGas(function returnGas(runState: RunState, gas: bigint, common: Common) {
+  const [offset, length] = runState.stack.peek(2) as [bigint, bigint];
+  return gas + memoryExpansionGas(runState, offset, length, common);
+});
+
+// The library's LOG0-LOG4 gas (Yellow Paper: G_log + G_logtopic per topic + G_logdata per byte, and
+// memory expansion; refused in a static call), synchronous.
+const logGas = markSynchronousGas(function logGas(runState: RunState, gas: bigint, common: Common) {
+  if (runState.interpreter.isStatic()) throw new EVMError(EVMError.errorMessages.STATIC_STATE_CHANGE);
+  const [offset, length] = runState.stack.peek(2) as [bigint, bigint];
+  const topics = runState.opCode - LOG0;
+  if (topics < 0 || topics > 4) throw new EVMError(EVMError.errorMessages.OUT_OF_RANGE);
+  return (
+    gas +
+    memoryExpansionGas(runState, offset, length, common) +
+    common.param('logTopicGas') * BigInt(topics) +
+    length * common.param('logDataGas')
+  );
+});
+
 const keccak256Gas = markSynchronousGas(function keccak256Gas(
   runState: RunState,
   gas: bigint,
@@ -198,7 +369,11 @@ export function fastOpcodes(common: Common): CustomOpcode[] {
   // The opcode table reads the EVM's gas parameters; register them as createEVM itself does.
   common.updateParams(paramsEVM);
   const { opcodeMap } = getOpcodesForHF(common) as {
-    opcodeMap: { opcodeInfo: { fee: number; name: string }; gasHandler?: AddOpcode['gasFunction'] }[];
+    opcodeMap: {
+      opcodeInfo: { fee: number; name: string };
+      opHandler: AddOpcode['logicFunction'];
+      gasHandler?: AddOpcode['gasFunction'];
+    }[];
   };
   const replace = (
     opcode: number,
@@ -218,15 +393,35 @@ export function fastOpcodes(common: Common): CustomOpcode[] {
       logicFunction,
     };
   };
+  // The library's own logic (plain functions) with synchronous gas: these steps then never wait.
+  const withSynchronousGas = (opcode: number, name: string, gas: AddOpcode['gasFunction']): AddOpcode => {
+    const handler = opcodeMap[opcode]?.opHandler;
+    if (handler === undefined) throw new WeftError('EXECUTION_ERROR', `the EVM has no ${name}`);
+    return replace(opcode, name, handler, gas);
+  };
+  const stateless = common.isActivatedEIP(6800) || common.isActivatedEIP(7864);
   return [
+    withSynchronousGas(RETURN, 'RETURN', returnGas),
+    withSynchronousGas(REVERT, 'REVERT', returnGas),
+    ...Array.from({ length: LOG4 - LOG0 + 1 }, (_, topics) =>
+      withSynchronousGas(LOG0 + topics, 'LOG', logGas),
+    ),
     replace(MSTORE, 'MSTORE', mstore, memoryWordGas),
     replace(MLOAD, 'MLOAD', mload, memoryWordGas),
     replace(KECCAK256, 'KECCAK256', keccak256Opcode as AddOpcode['logicFunction'], keccak256Gas),
-    replace(
-      SLOAD,
-      'SLOAD',
-      sload as AddOpcode['logicFunction'],
-      common.isActivatedEIP(6800) || common.isActivatedEIP(7864) ? undefined : sloadGas,
-    ),
+    replace(SLOAD, 'SLOAD', sload as AddOpcode['logicFunction'], stateless ? undefined : sloadGas),
+    ...(isPlainSstore(common)
+      ? [
+          replace(
+            SSTORE,
+            'SSTORE',
+            sstore as AddOpcode['logicFunction'],
+            // Typed as the library's sync-or-async union; the step loop handles a handler that is both.
+            sstoreGasWith(
+              opcodeMap[SSTORE]?.gasHandler as NonNullable<AddOpcode['gasFunction']>,
+            ) as AddOpcode['gasFunction'],
+          ),
+        ]
+      : []),
   ];
 }

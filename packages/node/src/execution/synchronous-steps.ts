@@ -29,8 +29,11 @@ import { evmInterpreterPrototype, installOnce } from './evm-internals.js';
 const SYNCHRONOUS_GAS = Symbol.for('weft.synchronousGas');
 const INSTALLED = Symbol.for('weft.synchronousSteps');
 
-/** Marks a dynamic gas handler as returning its gas directly (never a promise). */
-export function markSynchronousGas<T extends (...args: never[]) => bigint>(handler: T): T {
+/**
+ * Marks a dynamic gas handler as returning its gas directly. It may still return a promise when it
+ * cannot answer without waiting (SSTORE when the state must be read from disk); the step then waits.
+ */
+export function markSynchronousGas<T extends (...args: never[]) => bigint | Promise<bigint>>(handler: T): T {
   (handler as unknown as Record<symbol, boolean>)[SYNCHRONOUS_GAS] = true;
   return handler;
 }
@@ -175,8 +178,10 @@ async function runWithSynchronousSteps(
         continue;
       }
       let gas = info.feeBigInt;
-      if (info.dynamicGas)
-        gas = (gasHandler as NonNullable<typeof gasHandler>)(runState, gas, common) as bigint;
+      if (info.dynamicGas) {
+        const dynamic = (gasHandler as NonNullable<typeof gasHandler>)(runState, gas, common);
+        gas = typeof dynamic === 'bigint' ? dynamic : await (dynamic as Promise<bigint>);
+      }
       this.useGas(gas, info);
       runState.programCounter++;
       const result = step.opHandler(runState, common);

@@ -119,6 +119,16 @@ class OriginalStorageCache {
     return value;
   }
 
+  /** What `get` would answer, when that is known without waiting (see FlatStateManager.peekStorage). */
+  peek(address: Address, key: Uint8Array): Uint8Array | undefined {
+    const k = bytesToKeyString(address.bytes) + bytesToKeyString(key);
+    const known = this.values.get(k);
+    if (known !== undefined) return known;
+    const value = this.state.peekStorage(address, key);
+    if (value !== undefined) this.values.set(k, value);
+    return value;
+  }
+
   clear(): void {
     this.values.clear();
   }
@@ -210,10 +220,21 @@ export class FlatStateManager implements StateManagerInterface {
   }
 
   private async committedAccount(key: string, address: Uint8Array): Promise<CommittedAccount | null> {
+    const known = this.committedAccountSync(key, address);
+    if (known !== undefined) return known;
+    return this.rememberAccount(key, await this.committed.read(accountKey(address)));
+  }
+
+  /** The committed account record when it can be had without waiting (see CommittedState.readSync). */
+  private committedAccountSync(key: string, address: Uint8Array): CommittedAccount | null | undefined {
     this.refreshIfCommittedMoved();
     const known = this.committedAccounts.get(key);
     if (known !== undefined) return known;
-    const raw = await this.committed.read(accountKey(address));
+    const raw = this.committed.readSync(accountKey(address));
+    return raw === undefined ? undefined : this.rememberAccount(key, raw);
+  }
+
+  private rememberAccount(key: string, raw: Uint8Array): CommittedAccount | null {
     const account = raw === ABSENT ? null : { record: decodeAccountRecord(raw), raw };
     this.committedAccounts.set(key, account);
     return account;
@@ -315,9 +336,30 @@ export class FlatStateManager implements StateManagerInterface {
     return committed === null ? null : committed.record;
   }
 
+  /** `accountFields` when known without waiting (written, cached, or read in place); else undefined. */
+  private accountFieldsSync(key: string, address: Uint8Array): AccountFieldsValue | null | undefined {
+    const written = this.accounts.get(key);
+    if (written !== undefined) return written;
+    const committed = this.committedAccountSync(key, address);
+    return committed === undefined || committed === null ? committed : committed.record;
+  }
+
   async getAccount(address: Address): Promise<Account | undefined> {
     const key = bytesToKeyString(address.bytes);
-    const fields = await this.accountFields(key, address.bytes);
+    return this.accountFrom(key, await this.accountFields(key, address.bytes));
+  }
+
+  /**
+   * What `getAccount` would return, when an existing account is known without waiting; undefined
+   * otherwise (absent, or only `getAccount` can tell). Lets SSTORE run as a synchronous step.
+   */
+  peekAccount(address: Address): Account | undefined {
+    const key = bytesToKeyString(address.bytes);
+    const fields = this.accountFieldsSync(key, address.bytes);
+    return fields === undefined ? undefined : this.accountFrom(key, fields);
+  }
+
+  private accountFrom(key: string, fields: AccountFieldsValue | null): Account | undefined {
     if (fields === null) return undefined;
     // A fresh object every time: the EVM mutates the accounts it reads before putting them back,
     // and a shared object would change the state behind the undo log.
@@ -411,7 +453,17 @@ export class FlatStateManager implements StateManagerInterface {
     return this.committedSlotSync(key, address.bytes, slot);
   }
 
+  /** The value `getStorage` gave when the current transaction started, if known without waiting. */
+  peekOriginalStorage(address: Address, slot: Uint8Array): Uint8Array | undefined {
+    return this.originalStorageCache.peek(address, slot);
+  }
+
   async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
+    this.putStorageNow(address, slot, value);
+  }
+
+  /** `putStorage` without a promise (it never waits): for SSTORE as a synchronous step. */
+  putStorageNow(address: Address, slot: Uint8Array, value: Uint8Array): void {
     assertBytes(slot, SLOT_BYTES, 'storage slot');
     const trimmed = trimStorageValue(value);
     const key = bytesToKeyString(address.bytes);
