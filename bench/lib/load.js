@@ -77,7 +77,8 @@ export async function waitForRpc(url, timeoutMs = 60_000) {
       return await rpc(url, 'eth_blockNumber');
     } catch {
       if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-      await sleep(200);
+      // Often: the catch-up benchmark times a restarted node's start to its first answer.
+      await sleep(50);
     }
   }
 }

@@ -353,7 +353,7 @@ describe('fast memory opcodes', () => {
   it('charges RETURN and REVERT the memory the library charges, up to the word boundary', async () => {
     // RETURN / REVERT of [offset, offset + length) with the end just past, at and before a word boundary.
     for (const op of [0xf3, 0xfd]) {
-      for (const [offset, length] of [
+      for (const [offset, length] of <[number, number][]>[
         [0, 33],
         [31, 2],
         [0, 32],

@@ -530,9 +530,16 @@ export class ConsensusDriver {
     const count = Number(
       target - from + 1n < BigInt(MAX_SYNC_BLOCKS) ? target - from + 1n : BigInt(MAX_SYNC_BLOCKS),
     );
+    const asked = performance.now();
     return new Promise<SyncedBatch | null>((resolve) => {
       const finish = (blocks: Uint8Array[] | null) => {
         clearTimeout(timer);
+        this.opts.log('debug', 'sync response', {
+          from,
+          blocks: blocks?.length ?? null,
+          bytes: blocks?.reduce((sum, b) => sum + b.length, 0) ?? 0,
+          ms: (performance.now() - asked).toFixed(1),
+        });
         if (this.syncWaiter === waiter) {
           this.syncWaiter = undefined;
           this.syncPeer = undefined;

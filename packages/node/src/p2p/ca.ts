@@ -4,6 +4,13 @@ import './reflect-metadata.js';
 import * as x509 from '@peculiar/x509';
 import { assertBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
+import {
+  encodeNodeIdExtensionValue,
+  NODE_ID_EXTENSION_OID,
+  NODE_ID_LENGTH,
+  nodeIdToHex,
+  readNodeIdFromCert,
+} from './node-id-cert.js';
 
 /**
  * The chain's own certificate authority: membership of a weft network is a certificate chain
@@ -20,20 +27,17 @@ import { WeftError } from '@weft/crypto/errors';
 // @peculiar/x509 signs with WebCrypto; Node ships one, so no polyfill is needed.
 x509.cryptoProvider.set(webcrypto);
 
-/**
- * weft's private OID arc, under the IANA Private Enterprise arc 1.3.6.1.4.1 (RFC 1155 `private`).
- * PROVISIONAL: 999999 is not (yet) a registered enterprise number; register one with IANA (free) and
- * change this constant before production — existing node certificates must then be re-issued.
- * Why not a registration-free 2.25.<UUID> arc (ITU-T X.667): @peculiar/x509 re-parses extensions
- * through asn1js, which cannot round-trip an arc above 2^53 and silently wrote `2.25` (measured).
- */
-export const WEFT_OID_ARC = '1.3.6.1.4.1.999999';
-/**
- * Node id extension: non-critical, extnValue = DER `OCTET STRING (SIZE(64))` holding the node's
- * consensus public key (x ‖ y, as `CryptoSuite.publicKeyFromPrivate` returns it).
- */
-export const NODE_ID_EXTENSION_OID = `${WEFT_OID_ARC}.1`;
-export const NODE_ID_LENGTH = 64;
+// The node id binding (extension OID, reading it back) lives in node-id-cert.ts, which a running node
+// loads without this module's certificate library.
+export {
+  isNodeCert,
+  NODE_ID_EXTENSION_OID,
+  NODE_ID_LENGTH,
+  nodeIdFromHex,
+  nodeIdToHex,
+  readNodeIdFromCert,
+  WEFT_OID_ARC,
+} from './node-id-cert.js';
 
 /** A certificate and the PKCS#8 private key of its subject, both PEM. */
 export interface CertifiedKey {
@@ -169,37 +173,6 @@ export async function createNodeCert(
 }
 
 /**
- * Reads the node id out of a node certificate (PEM text or DER bytes). Throws INVALID_ENCODING when
- * the certificate cannot be parsed, has no (or a malformed) node id extension, or its CN disagrees.
- * Does not verify the signature chain: TLS does that, against the chain CA only.
- */
-export function readNodeIdFromCert(certPemOrDer: string | Uint8Array): Uint8Array {
-  const cert = parseCertificate(certPemOrDer);
-  const extensions = cert.extensions.filter((ext) => ext.type === NODE_ID_EXTENSION_OID);
-  if (extensions.length !== 1) {
-    throw new WeftError('INVALID_ENCODING', 'certificate must carry exactly one weft node id extension', {
-      details: { found: extensions.length },
-    });
-  }
-  const nodeId = decodeNodeIdExtensionValue(new Uint8Array((extensions[0] as x509.Extension).value));
-  const commonNames = cert.subjectName.getField('CN');
-  if (commonNames.length !== 1 || commonNames[0] !== nodeIdToHex(nodeId)) {
-    throw new WeftError('INVALID_ENCODING', 'certificate subject CN does not match its node id extension');
-  }
-  return nodeId;
-}
-
-/** Whether a certificate carries a node id (i.e. is a node's, not an organisation's or the CA's). */
-export function isNodeCert(certPemOrDer: string | Uint8Array): boolean {
-  try {
-    readNodeIdFromCert(certPemOrDer);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Checks offline what TLS checks online: `leaf` is signed by `org`, which is signed by `ca`, all
  * three valid at `at` (default now), the CA roles as issued by this module, and the leaf a node
  * certificate. For `weft init` and operators; returns the node id.
@@ -230,38 +203,7 @@ export async function verifyNodeCertChain(params: {
   return readNodeIdFromCert(params.certPem);
 }
 
-/** Lower-case hex without 0x, the form node ids take in CNs, logs, and maps (as in FISCO BCOS). */
-export function nodeIdToHex(nodeId: Uint8Array): string {
-  assertBytes(nodeId, NODE_ID_LENGTH, 'node id');
-  return Buffer.from(nodeId.buffer, nodeId.byteOffset, nodeId.byteLength).toString('hex');
-}
-
-export function nodeIdFromHex(hex: string): Uint8Array {
-  if (typeof hex !== 'string' || !/^(0x)?[0-9a-f]{128}$/i.test(hex)) {
-    throw new WeftError('INVALID_HEX', 'node id must be 128 hex digits');
-  }
-  return Uint8Array.from(Buffer.from(hex.replace(/^0x/i, ''), 'hex'));
-}
-
 // ---------------------------------------------------------------------------------------------
-
-function encodeNodeIdExtensionValue(nodeId: Uint8Array): Uint8Array {
-  // DER OCTET STRING: tag 0x04, short-form length 0x40 (64), contents (X.690 §8.7, §10.1).
-  const out = new Uint8Array(2 + NODE_ID_LENGTH);
-  out[0] = 0x04;
-  out[1] = NODE_ID_LENGTH;
-  out.set(nodeId, 2);
-  return out;
-}
-
-function decodeNodeIdExtensionValue(value: Uint8Array): Uint8Array {
-  if (value.length !== 2 + NODE_ID_LENGTH || value[0] !== 0x04 || value[1] !== NODE_ID_LENGTH) {
-    throw new WeftError('INVALID_ENCODING', 'node id extension must be a DER OCTET STRING of 64 bytes', {
-      details: { length: value.length },
-    });
-  }
-  return value.slice(2);
-}
 
 function parseCertificate(certPemOrDer: string | Uint8Array): x509.X509Certificate {
   if (typeof certPemOrDer !== 'string' && !(certPemOrDer instanceof Uint8Array)) {

@@ -5,7 +5,6 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { assertBytes } from '@weft/crypto/bytes';
 import { isWeftError, WeftError } from '@weft/crypto/errors';
-import { NODE_ID_LENGTH, nodeIdFromHex, nodeIdToHex, readNodeIdFromCert } from './ca.js';
 import {
   createFrameDecoder,
   createMessageTypeRegistry,
@@ -17,6 +16,7 @@ import {
   type MessageTypeRegistry,
   type MessageTypeSpec,
 } from './frame.js';
+import { NODE_ID_LENGTH, nodeIdFromHex, nodeIdToHex, readNodeIdFromCert } from './node-id-cert.js';
 
 /**
  * weft's node-to-node transport: framed messages over mutual TLS 1.3 between members of one chain.

@@ -12,7 +12,7 @@ import { bytesToHex } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 import type { CryptoSuite, KeyPair, SuiteName } from '@weft/crypto/suite';
 import { getSuite } from '@weft/crypto/suites';
-import { type CertifiedKey, createChainCa, createNodeCert, createOrgCert } from '@weft/node/p2p/ca';
+import type { CertifiedKey } from '@weft/node/p2p/ca';
 import { createClient } from '../client.js';
 import { createOutput, type Output, usageError } from './io.js';
 
@@ -75,6 +75,9 @@ export function initOptionsFromFlags(
   };
 }
 
+// Issuing certificates loads @peculiar/x509 (≈ 0.1 s); `weft node` never issues any, so it never loads it.
+const certificateAuthority = () => import('@weft/node/p2p/ca');
+
 function writeSecret(path: string, content: string): void {
   writeFileSync(path, content, { mode: 0o600 });
   chmodSync(path, 0o600);
@@ -92,6 +95,7 @@ async function writeOrganisation(
   account: KeyPair,
 ): Promise<{ org: CertifiedKey; member: InitResult['committee'][number] }> {
   mkdirSync(orgDir, { recursive: true });
+  const { createOrgCert } = await certificateAuthority();
   const org = await createOrgCert(ca, { orgName: name });
   writeFileSync(join(orgDir, 'org.crt'), org.certPem);
   writeSecret(join(orgDir, 'org.key'), org.keyPem);
@@ -113,6 +117,7 @@ export async function initNetwork(opts: InitOptions, out: Output): Promise<InitR
   const suite = getSuite(opts.crypto);
   mkdirSync(join(opts.dir, 'ca'), { recursive: true });
   out.info(`Creating a ${opts.nodes}-node '${opts.crypto}' network in ${opts.dir}`);
+  const { createChainCa, createNodeCert } = await certificateAuthority();
   const ca = await createChainCa({ chainName: `weft-${opts.chainId}` });
   writeFileSync(join(opts.dir, 'ca', 'ca.crt'), ca.certPem);
   writeSecret(join(opts.dir, 'ca', 'ca.key'), ca.keyPem);
@@ -392,6 +397,7 @@ export async function cmdNodeNew(
       keyPem: readFileSync(join(orgDir, 'org.key'), 'utf8'),
     };
   }
+  const { createNodeCert } = await certificateAuthority();
   const nodeCert = await createNodeCert(orgCert, { nodeName: name, consensusPublicKey: key.publicKey });
   mkdirSync(join(nodeDir, 'tls'), { recursive: true });
   writeFileSync(join(nodeDir, 'tls', 'ca.crt'), readFileSync(join(dir, 'ca', 'ca.crt'), 'utf8'));
