@@ -133,7 +133,23 @@ export async function startWeftNetwork({ nodes = 1, settings, nodeArgs = [] } = 
     children.push(startNodeProcess(join(dir, 'net', `node${i}`), nodeArgs));
   }
   const urls = Array.from({ length: nodes }, (_, i) => `http://127.0.0.1:${rpcPort + i}`);
-  for (const url of urls) await waitForRpc(url);
+  // A node that exits while starting (a port taken after freePort looked) fails the run at once: its
+  // port might otherwise answer for it, from some other process.
+  const exitedEarly = Promise.race(
+    children.map(
+      (child, i) =>
+        new Promise((_, reject) =>
+          child.once('exit', (code) => reject(new Error(`node${i} exited while starting (code ${code})`))),
+        ),
+    ),
+  );
+  exitedEarly.catch(() => {});
+  try {
+    for (const url of urls) await Promise.race([waitForRpc(url), exitedEarly]);
+  } catch (error) {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    throw error;
+  }
   return {
     dir,
     urls,
