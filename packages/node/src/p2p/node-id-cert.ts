@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { assertBytes } from '@weft/crypto/bytes';
+import { assertBytes, equalBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 
 /**
@@ -34,7 +34,7 @@ export const NODE_ID_LENGTH = 64;
 export function readNodeIdFromCert(certPemOrDer: string | Uint8Array): Uint8Array {
   const der = certificateDer(certPemOrDer);
   const { extensions, subjectCommonNames } = readCertificateFields(der);
-  const values = extensions.filter((ext) => equalDer(ext.oid, NODE_ID_OID_DER)).map((ext) => ext.value);
+  const values = extensions.filter((ext) => equalBytes(ext.oid, NODE_ID_OID_DER)).map((ext) => ext.value);
   if (values.length !== 1) {
     throw new WeftError('INVALID_ENCODING', 'certificate must carry exactly one weft node id extension', {
       details: { found: values.length },
@@ -181,10 +181,6 @@ function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv {
   return tlv;
 }
 
-function equalDer(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
 function certificateDer(certPemOrDer: string | Uint8Array): Uint8Array {
   if (typeof certPemOrDer !== 'string' && !(certPemOrDer instanceof Uint8Array)) {
     throw new WeftError('INVALID_ARGUMENT', 'certificate must be PEM text or DER bytes');
@@ -242,7 +238,7 @@ function commonNames(name: Uint8Array): string[] {
   for (const rdn of readChildren(name)) {
     for (const attribute of readChildren(expectTag(rdn, TAG_SET, 'relative distinguished name').value)) {
       const [type, value] = readChildren(expectTag(attribute, TAG_SEQUENCE, 'attribute').value);
-      if (!equalDer(expectTag(type, TAG_OID, 'attribute type').value, COMMON_NAME_OID_DER)) continue;
+      if (!equalBytes(expectTag(type, TAG_OID, 'attribute type').value, COMMON_NAME_OID_DER)) continue;
       if (
         value === undefined ||
         (value.tag !== TAG_UTF8_STRING && value.tag !== TAG_PRINTABLE_STRING && value.tag !== TAG_IA5_STRING)

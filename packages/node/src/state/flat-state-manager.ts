@@ -101,6 +101,10 @@ export async function createFlatStateManager(options: FlatStateOptions): Promise
   return new FlatStateManager(await CommittedState.open(options));
 }
 
+function originalKey(address: Address, slot: Uint8Array): string {
+  return bytesToKeyString(address.bytes) + bytesToKeyString(slot);
+}
+
 class OriginalStorageCache {
   private readonly values = new Map<string, Uint8Array>();
   constructor(private readonly state: FlatStateManager) {}
@@ -111,7 +115,7 @@ class OriginalStorageCache {
    * transaction, so the first answer is the original; the executor clears this per transaction.
    */
   async get(address: Address, key: Uint8Array): Promise<Uint8Array> {
-    const k = bytesToKeyString(address.bytes) + bytesToKeyString(key);
+    const k = originalKey(address, key);
     const known = this.values.get(k);
     if (known !== undefined) return known;
     const value = await this.state.getStorage(address, key);
@@ -121,7 +125,7 @@ class OriginalStorageCache {
 
   /** What `get` would answer, when that is known without waiting (see FlatStateManager.peekStorage). */
   peek(address: Address, key: Uint8Array): Uint8Array | undefined {
-    const k = bytesToKeyString(address.bytes) + bytesToKeyString(key);
+    const k = originalKey(address, key);
     const known = this.values.get(k);
     if (known !== undefined) return known;
     const value = this.state.peekStorage(address, key);
