@@ -77,7 +77,7 @@ export async function waitForRpc(url, timeoutMs = 60_000) {
       return await rpc(url, 'eth_blockNumber');
     } catch {
       if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-      // Often: the catch-up benchmark times a restarted node's start to its first answer.
+      // Polled often: the catch-up benchmark times a restarted node's start by its first answer.
       await sleep(50);
     }
   }
