@@ -12,7 +12,7 @@ import { evmInterpreterPrototype, installOnce } from './evm-internals.js';
  * nothing in it can wait: an opcode whose handler is not an `async function`, with no dynamic gas or a
  * gas handler marked synchronous (`markSynchronousGas`). The library's own `isAsync` flag is not the
  * test: it also flags plain-function opcodes that only read the frame (CALLER, CALLVALUE,
- * CALLDATALOAD, TIMESTAMP, …) and every custom opcode (weft's MLOAD/MSTORE/KECCAK256), which is 3 to 4
+ * CALLDATALOAD, TIMESTAMP, …) and every custom opcode (all of weft's fast-opcodes.ts), which was 3 to 4
  * of every 10 steps of an ERC-20 transfer. Every other step goes through the library's own
  * `runStep`, unchanged. For the synchronous steps the order of effects is the library's: dynamic gas
  * (which may throw), `useGas` (base + dynamic, which may throw OUT_OF_GAS), program counter + 1, the
