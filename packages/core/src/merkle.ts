@@ -32,12 +32,22 @@ function rootHash(hash: HashFn, count: number, treeHead: Uint8Array): Uint8Array
   return hash(concatBytes(ROOT, size, treeHead));
 }
 
+// The prefixed inputs of 32-byte leaves and nodes are assembled in these rather than in fresh arrays (a
+// block hashes two trees of ~2,000 nodes each); a hash function reads its input and keeps nothing of it.
+const leafInput = Uint8Array.of(0, ...new Uint8Array(32));
+const nodeInput = Uint8Array.of(1, ...new Uint8Array(64));
+
 function leafHash(hash: HashFn, item: Uint8Array): Uint8Array {
-  return hash(concatBytes(LEAF, item));
+  if (item.length !== 32) return hash(concatBytes(LEAF, item));
+  leafInput.set(item, 1);
+  return hash(leafInput);
 }
 
 function nodeHash(hash: HashFn, left: Uint8Array, right: Uint8Array): Uint8Array {
-  return hash(concatBytes(NODE, left, right));
+  if (left.length !== 32 || right.length !== 32) return hash(concatBytes(NODE, left, right));
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return hash(nodeInput);
 }
 
 /** The level above: pairs hashed left to right, an odd last node promoted unchanged. */
