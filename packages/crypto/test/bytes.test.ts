@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, hexToBytes } from '../src/bytes.js';
+import { bytesToHex, bytesToLatin1, hexToBytes } from '../src/bytes.js';
 
 /**
- * `bytesToHex` converts short arrays pair by pair and long ones through a Buffer
- * (packages/crypto/src/bytes.ts); both must give Node's own lowercase hex, for fresh arrays and for
- * views at any offset into a larger buffer.
+ * `bytesToHex` converts short arrays through a reused scratch Buffer and long ones by wrapping their
+ * own memory (packages/crypto/src/bytes.ts); both must give Node's own lowercase hex, for fresh arrays
+ * and for views at any offset into a larger buffer, and a short value must never show bytes left in
+ * the scratch space by a longer one before it.
  */
 describe('bytesToHex', () => {
   it('equals Buffer hex for every length across the short/long boundary, fresh and as views', () => {
@@ -27,6 +28,14 @@ describe('bytesToHex', () => {
         expect(hexToBytes(bytesToHex(bytes))).toEqual(bytes);
       }),
     );
+  });
+
+  it('a short value after a longer one shows only its own bytes', () => {
+    expect(bytesToHex(new Uint8Array(64).fill(0xff))).toBe(`0x${'ff'.repeat(64)}`);
+    expect(bytesToHex(Uint8Array.of(1, 2))).toBe('0x0102');
+    expect(bytesToLatin1(new Uint8Array(64).fill(0x41))).toBe('A'.repeat(64));
+    expect(bytesToLatin1(Uint8Array.of(0x42))).toBe('B');
+    expect(bytesToHex(new Uint8Array(0))).toBe('0x');
   });
 
   it('gives fixed cases: empty, every byte value, lowercase', () => {

@@ -4,8 +4,8 @@ import { bytesToKeyString, keyStringToBytes } from '../src/state/committed.js';
 
 /**
  * The state's map keys (packages/node/src/state/committed.ts): one latin1 character per byte, made
- * from character codes for short keys and by a Buffer for long ones. Both must give Node's latin1
- * string, for fresh arrays and views, and convert back to the same bytes.
+ * through a reused scratch Buffer for short keys and by wrapping the key's own memory for long ones.
+ * Both must give Node's latin1 string, for fresh arrays and views, and convert back to the same bytes.
  */
 describe('bytesToKeyString', () => {
   it("equals Buffer's latin1 string on both sides of the short-key limit and round-trips", () => {
