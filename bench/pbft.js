@@ -110,8 +110,14 @@ async function catchUp({ url, token, senders }, missed) {
     `node3 missed ${after - before} blocks with ${txCount} transactions (${r2.final} final); restarting it…`,
   );
   const t0 = Date.now();
-  net.children[3] = startNodeProcess(net.nodeDir(3), nodeArgs);
-  await waitForRpc(net.urls[3]);
+  const restarted = startNodeProcess(net.nodeDir(3), nodeArgs);
+  net.children[3] = restarted;
+  // A restarted node that exits (its port taken meanwhile, say) fails the run now, not after a minute.
+  const exited = new Promise((_, reject) =>
+    restarted.once('exit', (code) => reject(new Error(`node3 exited while restarting (code ${code})`))),
+  );
+  exited.catch(() => {});
+  await Promise.race([waitForRpc(net.urls[3]), exited]);
   const startSeconds = (Date.now() - t0) / 1000;
   for (;;) {
     const h = BigInt(await rpc(net.urls[3], 'eth_blockNumber'));

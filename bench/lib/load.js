@@ -28,6 +28,34 @@ export function freePort() {
   });
 }
 
+/**
+ * The first of `count` consecutive free ports below the kernel's ephemeral port range (Linux: 32768
+ * and up by default). A node's port in that range can be handed to an outgoing connection while the
+ * node is down — even to a peer's reconnection attempt to that very port, which connects to itself
+ * (TCP simultaneous open) and holds it — and the restarted node then cannot listen again (seen once:
+ * EADDRINUSE when the catch-up run restarted node3).
+ */
+export async function freePortRange(count) {
+  const low = 20000;
+  const high = 32000 - count;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = low + Math.floor(Math.random() * (high - low));
+    const free = await Promise.all(
+      Array.from(
+        { length: count },
+        (_, i) =>
+          new Promise((resolve) => {
+            const s = createServer();
+            s.once('error', () => resolve(false));
+            s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports between ${low} and ${high + count}`);
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -106,8 +134,9 @@ export function runCli(args, opts = {}) {
 /** Writes a fresh network into a temp dir and starts every node as its own process. */
 export async function startWeftNetwork({ nodes = 1, settings, nodeArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-  const rpcPort = await freePort();
-  const p2pPort = await freePort();
+  // RPC ports then P2P ports, one block: node i listens on rpcPort + i and p2pPort + i.
+  const rpcPort = await freePortRange(2 * nodes);
+  const p2pPort = rpcPort + nodes;
   await runCli([
     'init',
     '--dir',
@@ -133,8 +162,8 @@ export async function startWeftNetwork({ nodes = 1, settings, nodeArgs = [] } = 
     children.push(startNodeProcess(join(dir, 'net', `node${i}`), nodeArgs));
   }
   const urls = Array.from({ length: nodes }, (_, i) => `http://127.0.0.1:${rpcPort + i}`);
-  // A node that exits while starting (a port taken after freePort looked) fails the run at once: its
-  // port might otherwise answer for it, from some other process.
+  // A node that exits while starting (a port taken after freePortRange looked) fails the run at once:
+  // its port might otherwise answer for it, from some other process.
   const exitedEarly = Promise.race(
     children.map(
       (child, i) =>

@@ -22,10 +22,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `count` consecutive free ports (node i uses base + i). */
-export async function freePortRange(count: number): Promise<number> {
+/**
+ * `count` consecutive free ports (node i uses base + i), below the kernel's ephemeral port range
+ * (Linux: 32768 and up by default). A port in that range can be handed to any outgoing connection
+ * while its node is down — even to a peer's reconnection attempt to that very port, which then
+ * connects to itself (TCP simultaneous open) and holds it — and the restarted node could not listen
+ * on its own port again. `avoid` is a base already handed out for another `count` ports.
+ */
+export async function freePortRange(count: number, avoid?: number): Promise<number> {
+  const low = 20000;
+  const high = 32000 - count;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    const base = low + Math.floor(Math.random() * (high - low));
+    if (avoid !== undefined && Math.abs(base - avoid) < count) continue;
     const ok = await Promise.all(
       Array.from(
         { length: count },
@@ -134,7 +143,7 @@ export async function startTestNetwork(
   const nodes = options.nodes ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'weft-it-'));
   const rpcBase = await freePortRange(nodes);
-  const p2pBase = await freePortRange(nodes);
+  const p2pBase = await freePortRange(nodes, rpcBase);
   const init = await runCli([
     'init',
     '--dir',
