@@ -119,6 +119,11 @@ describe('node id certificate reader', () => {
         name: new x509.Name([{ CN: [{ printableString: hex }] }]),
         extensions: [new x509.Extension(NODE_ID_EXTENSION_OID, false, value)],
       },
+      // A CN as TeletexString (given as raw DER: tag 0x14, length 128), which the library reads as text too.
+      {
+        name: [{ CN: [`#148180${Buffer.from(hex).toString('hex')}`] }],
+        extensions: [new x509.Extension(NODE_ID_EXTENSION_OID, false, value)],
+      },
     ];
     const seen: (string | null)[] = [];
     for (const params of variants) {
@@ -133,7 +138,15 @@ describe('node id certificate reader', () => {
       expect(readOrNull(der)).toBe(expected);
       seen.push(expected ?? null);
     }
-    expect(seen).toEqual([bytesToHex(nodeId), bytesToHex(nodeId), null, null, null, bytesToHex(nodeId)]);
+    expect(seen).toEqual([
+      bytesToHex(nodeId),
+      bytesToHex(nodeId),
+      null,
+      null,
+      null,
+      bytesToHex(nodeId),
+      bytesToHex(nodeId),
+    ]);
   });
 
   it('on damaged certificates gives what @peculiar/x509 gives, or refuses with a WeftError', () => {

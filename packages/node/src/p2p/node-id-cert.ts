@@ -97,6 +97,7 @@ const TAG_OCTET_STRING = 0x04;
 const TAG_OID = 0x06;
 const TAG_UTF8_STRING = 0x0c;
 const TAG_PRINTABLE_STRING = 0x13;
+const TAG_TELETEX_STRING = 0x14;
 const TAG_IA5_STRING = 0x16;
 const TAG_SEQUENCE = 0x30;
 const TAG_SET = 0x31;
@@ -232,6 +233,13 @@ function readCertificateFields(der: Uint8Array): CertificateFields {
   return { extensions, subjectCommonNames: commonNames(subject.value) };
 }
 
+const CN_STRING_TAGS: ReadonlySet<number> = new Set([
+  TAG_UTF8_STRING,
+  TAG_PRINTABLE_STRING,
+  TAG_TELETEX_STRING,
+  TAG_IA5_STRING,
+]);
+
 /** Every CN in a Name: SEQUENCE OF SET OF AttributeTypeAndValue (RFC 5280 §4.1.2.4). */
 function commonNames(name: Uint8Array): string[] {
   const names: string[] = [];
@@ -239,12 +247,9 @@ function commonNames(name: Uint8Array): string[] {
     for (const attribute of readChildren(expectTag(rdn, TAG_SET, 'relative distinguished name').value)) {
       const [type, value] = readChildren(expectTag(attribute, TAG_SEQUENCE, 'attribute').value);
       if (!equalBytes(expectTag(type, TAG_OID, 'attribute type').value, COMMON_NAME_OID_DER)) continue;
-      if (
-        value === undefined ||
-        (value.tag !== TAG_UTF8_STRING && value.tag !== TAG_PRINTABLE_STRING && value.tag !== TAG_IA5_STRING)
-      ) {
-        throw malformed('common name');
-      }
+      // The DirectoryString choices that hold a node id's hex as plain ASCII (RFC 5280 §4.1.2.4 allows
+      // teletexString too; @peculiar/x509, which weft used before, reads it the same way), and IA5String.
+      if (value === undefined || !CN_STRING_TAGS.has(value.tag)) throw malformed('common name');
       names.push(Buffer.from(value.value).toString('utf8'));
     }
   }
