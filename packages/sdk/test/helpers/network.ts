@@ -27,14 +27,13 @@ export function freePort(): Promise<number> {
  * (Linux: 32768 and up by default). A port in that range can be handed to any outgoing connection
  * while its node is down — even to a peer's reconnection attempt to that very port, which then
  * connects to itself (TCP simultaneous open) and holds it — and the restarted node could not listen
- * on its own port again. `avoid` is a base already handed out for another `count` ports.
+ * on its own port again.
  */
-export async function freePortRange(count: number, avoid?: number): Promise<number> {
+export async function freePortRange(count: number): Promise<number> {
   const low = 20000;
   const high = 32000 - count;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = low + Math.floor(Math.random() * (high - low));
-    if (avoid !== undefined && Math.abs(base - avoid) < count) continue;
     const ok = await Promise.all(
       Array.from(
         { length: count },
@@ -142,8 +141,9 @@ export async function startTestNetwork(
 ): Promise<TestNetwork> {
   const nodes = options.nodes ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'weft-it-'));
-  const rpcBase = await freePortRange(nodes);
-  const p2pBase = await freePortRange(nodes, rpcBase);
+  // RPC ports then P2P ports, one block: node i listens on rpcBase + i and p2pBase + i.
+  const rpcBase = await freePortRange(2 * nodes);
+  const p2pBase = rpcBase + nodes;
   const init = await runCli([
     'init',
     '--dir',
