@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { assertBytes, equalBytes } from '@weft/crypto/bytes';
+import { assertBytes, bytesToHex, equalBytes } from '@weft/crypto/bytes';
 import { WeftError } from '@weft/crypto/errors';
 
 /**
@@ -60,7 +60,7 @@ export function isNodeCert(certPemOrDer: string | Uint8Array): boolean {
 /** Lower-case hex without 0x, the form node ids take in CNs, logs, and maps (as in FISCO BCOS). */
 export function nodeIdToHex(nodeId: Uint8Array): string {
   assertBytes(nodeId, NODE_ID_LENGTH, 'node id');
-  return Buffer.from(nodeId.buffer, nodeId.byteOffset, nodeId.byteLength).toString('hex');
+  return bytesToHex(nodeId).slice(2);
 }
 
 export function nodeIdFromHex(hex: string): Uint8Array {
