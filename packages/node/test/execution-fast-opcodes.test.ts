@@ -368,8 +368,16 @@ describe('fast memory opcodes', () => {
   });
 
   it('fails like the library on a stack underflow', async () => {
-    // PUSH1 1 then MSTORE / KECCAK256 (two operands), and a bare MLOAD (one operand).
-    for (const code of [[0x60, 0x01, 0x52], [0x60, 0x01, 0x20], [0x51], [0x52]]) {
+    // PUSH1 1 then MSTORE / KECCAK256 (two operands), a bare MLOAD (one operand), and LOG2 with its
+    // offset and length but one topic short (PUSH1 7, PUSH1 0, PUSH1 0).
+    for (const code of [
+      [0x60, 0x01, 0x52],
+      [0x60, 0x01, 0x20],
+      [0x51],
+      [0x52],
+      [0x60, 0x07, 0x60, 0x00, 0x60, 0x00, 0xa2],
+      [0x60, 0x00, 0xa0],
+    ]) {
       const program = Uint8Array.from(code);
       const expected = await outcome(reference, program, 100_000n);
       expect(expected.error).toBe('stack underflow');
