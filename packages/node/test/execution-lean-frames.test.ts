@@ -11,10 +11,10 @@ import { installSynchronousSteps } from '../src/execution/synchronous-steps.js';
 import { arbProgram, assembleProgram, FRAME_OPCODES, push32 } from './evm-programs.js';
 
 /**
- * Differential test of the lean frame result (`execution/lean-frames.ts`, a performance change)
- * against @ethereumjs/evm's own `runInterpreter`: random programs that open frames — calls of every
- * kind into other contracts and precompiles, creates, selfdestructs, reverts — run from a
- * transaction's top-level call must end with the same error, gas, refund, output, logs,
+ * Differential test of the lean frame result and message call (`execution/lean-frames.ts`, performance
+ * changes) against @ethereumjs/evm's own `runInterpreter` and `_executeCall`: random programs that open
+ * frames — calls of every kind into other contracts and precompiles, creates, selfdestructs, reverts —
+ * run from a transaction's top-level call must end with the same error, gas, refund, output, logs,
  * selfdestructs, created addresses, storage and balances either way.
  */
 const CHAIN_ID = 7n;
@@ -131,6 +131,54 @@ describe('lean call-frame results', () => {
       // The callee's log survives only when it returned.
       expect(library.logs.length).toBe(word === 0n ? 1 : 0);
       expect(lean).toEqual(library);
+    }
+  });
+
+  it('clears transient storage after each top-level call (EIP-1153), as the library does', async () => {
+    // TLOAD(0) → MSTORE(0); TSTORE(0, 5); RETURN(0, 32): a second call must read 0 again.
+    const code = Uint8Array.from([
+      ...[0x60, 0x00, 0x5c, 0x60, 0x00, 0x52],
+      ...[0x60, 0x05, 0x60, 0x00, 0x5d],
+      ...[0x60, 0x20, 0x60, 0x00, 0xf3],
+    ]);
+    const twice = async () => {
+      const common = createChainCommon(CHAIN_ID);
+      const evm = await createEVM({ common, stateManager: new SimpleStateManager() });
+      await evm.stateManager.putAccount(CALLER, new Account(0n, 10n ** 18n));
+      await evm.stateManager.putCode(ENTRY, code);
+      const outputs: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const { execResult } = await evm.runCall({ caller: CALLER, to: ENTRY, gasLimit: 100_000n });
+        outputs.push(bytesToHex(execResult.returnValue));
+      }
+      return outputs;
+    };
+    setLeanFramesEnabled(false);
+    const library = await twice();
+    setLeanFramesEnabled(true);
+    expect(library).toEqual([bytesToHex(new Uint8Array(32)), bytesToHex(new Uint8Array(32))]);
+    expect(await twice()).toEqual(library);
+  });
+
+  it('moves value to an account without code, and refuses a call its caller cannot pay', async () => {
+    const run = async (callerBalance: bigint) => {
+      const common = createChainCommon(CHAIN_ID);
+      const evm = await createEVM({ common, stateManager: new SimpleStateManager() });
+      await evm.stateManager.putAccount(CALLER, new Account(0n, callerBalance));
+      const { execResult } = await evm.runCall({ caller: CALLER, to: ENTRY, gasLimit: 50_000n, value: 100n });
+      return {
+        error: execResult.exceptionError?.error ?? null,
+        gas: execResult.executionGasUsed,
+        caller: (await evm.stateManager.getAccount(CALLER))?.balance,
+        entry: (await evm.stateManager.getAccount(ENTRY))?.balance,
+      };
+    };
+    for (const callerBalance of [1_000n, 99n]) {
+      setLeanFramesEnabled(false);
+      const library = await run(callerBalance);
+      setLeanFramesEnabled(true);
+      expect(library.error).toBe(callerBalance < 100n ? 'insufficient balance' : null);
+      expect(await run(callerBalance)).toEqual(library);
     }
   });
 
