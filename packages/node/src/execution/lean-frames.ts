@@ -207,13 +207,17 @@ type ExecuteCall = (this: CallInternals, message: Message) => Promise<unknown>;
  */
 const CALL_EIPS_LEFT_TO_THE_LIBRARY = [6800, 7864, 2780, 7928, 7708];
 
+function activatesCallEipLeftToTheLibrary(common: CallInternals['common']): boolean {
+  for (const eip of CALL_EIPS_LEFT_TO_THE_LIBRARY) if (common.isActivatedEIP(eip)) return true;
+  return false;
+}
+
 function leanExecuteCall(libraryMethod: ExecuteCall): ExecuteCall {
   return async function _executeCall(this: CallInternals, message: Message) {
-    const common = this.common;
     if (
       this.DEBUG ||
       this._optsCached.profiler?.enabled === true ||
-      CALL_EIPS_LEFT_TO_THE_LIBRARY.some((eip) => common.isActivatedEIP(eip))
+      activatesCallEipLeftToTheLibrary(this.common)
     ) {
       return libraryMethod.call(this, message);
     }
