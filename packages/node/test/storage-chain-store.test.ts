@@ -23,7 +23,7 @@ const bytes = (...values: number[]) => new Uint8Array(values);
 const plain = (value: Uint8Array | undefined) => (value === undefined ? undefined : Uint8Array.from(value));
 
 describe('ChainStore.writeDurably', () => {
-  it('writes puts and deletes atomically, and they survive closing and reopening', async () => {
+  it('applies puts and deletes in order, and they survive closing and reopening', async () => {
     const location = path.join(dir, 'reopen');
     const store = await ChainStore.open(location, suite);
     await store.writeDurably([
